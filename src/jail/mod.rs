@@ -1,0 +1,170 @@
+//! **jail**: one program in one fresh sandbox.
+//!
+//! The supervisor ([`supervise`], the parent side) validates nothing further — the plan is
+//! already complete — creates the run's cgroup, clones the sandbox's init into new user,
+//! mount, pid, net, ipc and uts namespaces, writes its uid/gid maps, places it in the
+//! cgroup, and then feeds stdin, drains stdout and stderr, and enforces the wall-clock, CPU
+//! and output limits. The init ([`inside`], the child side) builds the root filesystem,
+//! pivots into it, and forks the program, which drops every privilege and installs seccomp
+//! last before `execve`. When the program ends, the init kills whatever is left, hands back
+//! the files asked for, and exits: the kernel then kills everything left in the pid
+//! namespace, so nothing of a run survives its result.
+
+pub mod cgroup;
+mod inside;
+pub mod launcher;
+pub mod seccomp;
+mod supervise;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::{EnforcedLimits, ReturnedFile, StepOutcome};
+use crate::plan::{JailSpec, WorkspaceFile};
+use crate::sys::SysError;
+
+pub use supervise::run_in_this_process;
+
+/// Which output stream a chunk came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Runs jail specs. The launcher (for multithreaded callers such as the server) and
+/// [`InProcess`] (for the single-threaded CLI) both implement it.
+pub trait Runner {
+    /// Runs one program in one fresh sandbox; `on_output` sees each kept chunk of output as
+    /// it is produced. Never fails: a sandbox that cannot be built is a report with the
+    /// verdict IE.
+    fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport;
+}
+
+/// Where the isolation of one run came from, for the result's provenance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailProvenance {
+    pub cgroup_mode: String,
+    pub enforced: EnforcedLimits,
+    pub seccomp_profile_sha256: String,
+    pub rootless: bool,
+    pub host_uid: u32,
+    pub weakened: Vec<String>,
+}
+
+/// What one jailed program produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailReport {
+    pub step: StepOutcome,
+    /// Files collected from the workspace after the program ended.
+    pub files: Vec<WorkspaceFile>,
+    /// Named files that could not be collected, with the reason.
+    pub missing: Vec<ReturnedFile>,
+    pub provenance: JailProvenance,
+}
+
+/// A step of sandbox setup failed: which step, and the system call that failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("sandbox setup failed at step {step:?}: {source}")]
+pub struct SetupError {
+    pub step: String,
+    #[source]
+    pub source: SysError,
+}
+
+/// Errors of probing the host and starting the jail machinery.
+#[derive(Debug, thiserror::Error)]
+pub enum JailError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Seccomp(#[from] seccomp::SeccompError),
+    #[error(transparent)]
+    Cgroup(#[from] cgroup::CgroupError),
+    #[error("user namespaces are not available: {0}")]
+    NoUserNamespaces(String),
+}
+
+/// Trait helper: a setup step's result with the step's name attached.
+pub(crate) trait AtStep<T> {
+    fn at(self, step: &str) -> Result<T, SetupError>;
+}
+
+impl<T> AtStep<T> for Result<T, SysError> {
+    fn at(self, step: &str) -> Result<T, SetupError> {
+        self.map_err(|source| SetupError {
+            step: step.to_string(),
+            source,
+        })
+    }
+}
+
+/// Settings of the jail machinery that a deployment may change.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HostConfig {
+    /// First host uid (and gid) of the per-slot sandbox ids when running as root.
+    pub uid_base: u32,
+    /// Number of slots: concurrent runs, each with its own host uid.
+    pub slots: u32,
+    /// Where slot locks live when running as root.
+    pub slot_dir: PathBuf,
+    /// The seccomp profile (JSON); `None` for the built-in one.
+    pub seccomp_profile: Option<PathBuf>,
+    /// Forces a cgroup mode (`v2`, `v1`, `none`) instead of detecting one.
+    pub cgroup_mode: Option<String>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            uid_base: 2_100_000_000,
+            slots: 1024,
+            slot_dir: PathBuf::from("/run/localeval/slots"),
+            seccomp_profile: None,
+            cgroup_mode: None,
+        }
+    }
+}
+
+/// What this host gives the jail, probed once at startup before any thread or fork.
+pub struct Host {
+    pub config: HostConfig,
+    pub cgroups: cgroup::Cgroups,
+    pub seccomp: seccomp::Filters,
+    pub rootless: bool,
+    pub own_uid: u32,
+    pub own_gid: u32,
+    pub last_capability: u32,
+}
+
+impl Host {
+    /// Probes the host: cgroup driver, seccomp filters, identity.
+    pub fn probe(config: HostConfig) -> Result<Host, JailError> {
+        let own_uid = crate::sys::geteuid();
+        let own_gid = crate::sys::getegid();
+        let seccomp = seccomp::Filters::load(config.seccomp_profile.as_deref())?;
+        let cgroups = cgroup::Cgroups::detect(config.cgroup_mode.as_deref())?;
+        Ok(Host {
+            config,
+            cgroups,
+            seccomp,
+            rootless: own_uid != 0,
+            own_uid,
+            own_gid,
+            last_capability: crate::sys::last_capability(),
+        })
+    }
+}
+
+/// Runs jails by forking from the calling process, which must be single-threaded (the
+/// CLI). A multithreaded caller uses the [`launcher::Launcher`].
+pub struct InProcess {
+    pub host: Host,
+}
+
+impl Runner for InProcess {
+    fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport {
+        run_in_this_process(&self.host, spec, on_output)
+    }
+}

@@ -1,0 +1,459 @@
+//! request → **plan**: a request (from the CLI, HTTP or the eval harness) is lowered once,
+//! before any fork, into an immutable and complete plan, or refused with a clear error.
+//! No system calls happen here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, Language};
+use crate::limits::{LimitError, LimitRequest, Limits};
+use crate::rootfs::{RootfsPlan, SANDBOX_USER, WORKSPACE};
+
+/// Largest number of files a request may put into the workspace.
+pub const MAX_FILES: usize = 256;
+const MAX_PATH_LEN: usize = 1024;
+const MAX_PATH_DEPTH: usize = 16;
+
+/// What somebody asked to run, in the library's terms (front ends translate their own wire
+/// formats into this).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ExecRequest {
+    /// A catalog language (name or alias). Either this or `command`.
+    pub language: Option<String>,
+    /// A command line to run as it is, on the host profile (CLI `run -- cmd ...`).
+    pub command: Option<Vec<String>>,
+    /// The program's source, written to the language's file.
+    pub code: Option<String>,
+    /// Further files for the workspace.
+    pub files: Vec<WorkspaceFile>,
+    pub stdin: Vec<u8>,
+    pub limits: LimitRequest,
+    /// Limits for the compile step, where the language has one.
+    pub compile_limits: LimitRequest,
+    /// Workspace files to return after the run.
+    pub return_files: Vec<String>,
+}
+
+/// A file in the workspace, by its path relative to the workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceFile {
+    pub path: String,
+    pub content: Vec<u8>,
+    pub executable: bool,
+}
+
+/// Which files the jail hands back when the program has ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Collect {
+    #[default]
+    Nothing,
+    /// These workspace paths (a missing one is reported, not an error).
+    Named(Vec<String>),
+    /// Every regular file of the workspace (a compile step's artifacts).
+    Workspace,
+}
+
+/// One program in one fresh sandbox: the unit the jail executes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JailSpec {
+    pub rootfs: RootfsPlan,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub files: Vec<WorkspaceFile>,
+    pub stdin: Vec<u8>,
+    pub limits: Limits,
+    pub collect: Collect,
+    /// Most bytes collected files may take together.
+    pub collect_max_bytes: u64,
+}
+
+/// A step of a plan: a command line and its limits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepPlan {
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub limits: Limits,
+}
+
+/// A validated execution: everything the jail needs, nothing left to decide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub language: Option<String>,
+    pub rootfs: RootfsPlan,
+    pub compile: Option<StepPlan>,
+    pub run: StepPlan,
+    pub files: Vec<WorkspaceFile>,
+    pub stdin: Vec<u8>,
+    pub return_files: Vec<String>,
+}
+
+/// The server-side policy a request is planned against.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub catalog: Catalog,
+    pub maxima: Limits,
+    pub run_defaults: Limits,
+    pub compile_defaults: Limits,
+    pub host_profile: RootfsPlan,
+    /// Whether `command` requests (arbitrary command lines) are allowed.
+    pub allow_commands: bool,
+}
+
+impl Policy {
+    /// The built-in catalog and host profile with the default limits.
+    pub fn builtin() -> Result<Policy, crate::rootfs::RootfsError> {
+        Ok(Policy {
+            catalog: Catalog::builtin(),
+            maxima: Limits::DEFAULT_MAXIMA,
+            run_defaults: Limits::DEFAULT_RUN,
+            compile_defaults: Limits::DEFAULT_COMPILE,
+            host_profile: RootfsPlan::builtin_host_profile()?,
+            allow_commands: true,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("unsupported language: {0}")]
+    UnsupportedLanguage(String),
+    #[error("source_code cannot be empty")]
+    EmptyCode,
+    #[error("give either a language with code, or a command, not both")]
+    LanguageAndCommand,
+    #[error("give a language with code, or a command")]
+    NothingToRun,
+    #[error("running a command line is not allowed by this server's policy")]
+    CommandsNotAllowed,
+    #[error("the command line is empty")]
+    EmptyCommand,
+    #[error("file path {path:?}: {why}")]
+    BadPath { path: String, why: &'static str },
+    #[error("file {path:?} is given twice")]
+    DuplicateFile { path: String },
+    #[error("too many files: {count} (at most {MAX_FILES})")]
+    TooManyFiles { count: usize },
+    #[error("the files total {bytes} bytes, more than the workspace size {limit}")]
+    FilesTooLarge { bytes: u64, limit: u64 },
+    #[error("the command line or stdin contains a NUL byte where none may be")]
+    NulByte,
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    #[error("language {language:?} runs on root filesystem {rootfs:?}, which is not available: {why}")]
+    RootfsUnavailable {
+        language: String,
+        rootfs: String,
+        why: String,
+    },
+}
+
+/// Checks that `path` names a place inside the workspace: relative, no `..`, no empty or
+/// `.` components, no NUL, bounded length and depth.
+pub fn validate_workspace_path(path: &str) -> Result<(), PlanError> {
+    let bad = |why| {
+        Err(PlanError::BadPath {
+            path: path.to_string(),
+            why,
+        })
+    };
+    if path.is_empty() {
+        return bad("is empty");
+    }
+    if path.len() > MAX_PATH_LEN {
+        return bad("is too long");
+    }
+    if path.contains('\0') {
+        return bad("contains a NUL byte");
+    }
+    if path.starts_with('/') {
+        return bad("must be relative to the workspace");
+    }
+    let components: Vec<&str> = path.split('/').collect();
+    if components.len() > MAX_PATH_DEPTH {
+        return bad("is nested too deeply");
+    }
+    for c in components {
+        match c {
+            "" => return bad("has an empty component"),
+            "." | ".." => return bad("may not contain . or .. components"),
+            _ if c.len() > 255 => return bad("has a component longer than 255 bytes"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The environment every program starts from; nothing of the server's own reaches it.
+pub fn base_environment() -> Vec<(String, String)> {
+    [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("HOME", WORKSPACE),
+        ("USER", SANDBOX_USER),
+        ("LOGNAME", SANDBOX_USER),
+        ("LANG", "C.UTF-8"),
+        ("LC_ALL", "C.UTF-8"),
+        ("TMPDIR", "/tmp"),
+        ("TERM", "dumb"),
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn merged_env(
+    base: Vec<(String, String)>,
+    extra: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    let mut env = base;
+    for (k, v) in extra {
+        env.retain(|(existing, _)| existing != &k);
+        env.push((k, v));
+    }
+    env
+}
+
+/// Lowers a request into a plan, or says exactly what is wrong with it.
+pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
+    let (language, code_file) = match (&request.language, &request.command) {
+        (Some(_), Some(_)) => return Err(PlanError::LanguageAndCommand),
+        (None, None) => return Err(PlanError::NothingToRun),
+        (Some(name), None) => {
+            let language = policy
+                .catalog
+                .get(name)
+                .ok_or_else(|| PlanError::UnsupportedLanguage(name.clone()))?;
+            let code = request.code.as_deref().unwrap_or("");
+            if code.trim().is_empty() {
+                return Err(PlanError::EmptyCode);
+            }
+            let file = WorkspaceFile {
+                path: language.entry.file.clone(),
+                content: code.as_bytes().to_vec(),
+                executable: false,
+            };
+            (Some(language), Some(file))
+        }
+        (None, Some(command)) => {
+            if !policy.allow_commands {
+                return Err(PlanError::CommandsNotAllowed);
+            }
+            if command.is_empty() || command[0].is_empty() {
+                return Err(PlanError::EmptyCommand);
+            }
+            (None, None)
+        }
+    };
+
+    let mut files: Vec<WorkspaceFile> = code_file.into_iter().collect();
+    for file in &request.files {
+        validate_workspace_path(&file.path)?;
+        if files.iter().any(|f| f.path == file.path) {
+            return Err(PlanError::DuplicateFile {
+                path: file.path.clone(),
+            });
+        }
+        files.push(file.clone());
+    }
+    if files.len() > MAX_FILES {
+        return Err(PlanError::TooManyFiles { count: files.len() });
+    }
+    for path in &request.return_files {
+        validate_workspace_path(path)?;
+    }
+
+    let run_limits = match language {
+        Some(l) => policy
+            .run_defaults
+            .with_request(&l.run_limits, &policy.maxima),
+        None => policy.run_defaults,
+    }
+    .with_request(&request.limits, &policy.maxima);
+    run_limits.validate()?;
+    let file_bytes: u64 = files.iter().map(|f| f.content.len() as u64).sum();
+    if file_bytes > run_limits.tmpfs_bytes {
+        return Err(PlanError::FilesTooLarge {
+            bytes: file_bytes,
+            limit: run_limits.tmpfs_bytes,
+        });
+    }
+
+    let rootfs = match language {
+        Some(l) => rootfs_for(l, policy)?,
+        None => policy.host_profile.clone(),
+    };
+    let env = merged_env(
+        merged_env(base_environment(), rootfs.env.clone()),
+        language
+            .map(|l| l.entry.env.clone().into_iter().collect::<Vec<_>>())
+            .unwrap_or_default(),
+    );
+    for (k, v) in &env {
+        if k.contains('\0') || k.contains('=') || v.contains('\0') {
+            return Err(PlanError::NulByte);
+        }
+    }
+
+    let (compile, run_argv) = match (language, &request.command) {
+        (Some(l), _) => {
+            let compile = match &l.entry.compile {
+                Some(argv) => {
+                    let limits = policy
+                        .compile_defaults
+                        .with_request(&l.compile_limits, &policy.maxima)
+                        .with_request(&request.compile_limits, &policy.maxima);
+                    limits.validate()?;
+                    Some(StepPlan {
+                        argv: argv.clone(),
+                        env: env.clone(),
+                        limits,
+                    })
+                }
+                None => None,
+            };
+            (compile, l.entry.run.clone())
+        }
+        (None, Some(command)) => (None, command.clone()),
+        (None, None) => unreachable!("checked above"),
+    };
+    if run_argv.iter().any(|a| a.contains('\0')) {
+        return Err(PlanError::NulByte);
+    }
+
+    Ok(Plan {
+        language: language.map(|l| l.name.clone()),
+        rootfs,
+        compile,
+        run: StepPlan {
+            argv: run_argv,
+            env,
+            limits: run_limits,
+        },
+        files,
+        stdin: request.stdin.clone(),
+        return_files: request.return_files.clone(),
+    })
+}
+
+fn rootfs_for(language: &Language, policy: &Policy) -> Result<RootfsPlan, PlanError> {
+    if language.entry.rootfs == "host" {
+        Ok(policy.host_profile.clone())
+    } else {
+        Err(PlanError::RootfsUnavailable {
+            language: language.name.clone(),
+            rootfs: language.entry.rootfs.clone(),
+            why: "images are not configured on this server".into(),
+        })
+    }
+}
+
+impl Plan {
+    /// The jail spec of the compile step: the submitted files in, every workspace file out.
+    pub fn compile_spec(&self) -> Option<JailSpec> {
+        let step = self.compile.as_ref()?;
+        Some(JailSpec {
+            rootfs: self.rootfs.clone(),
+            argv: step.argv.clone(),
+            env: step.env.clone(),
+            files: self.files.clone(),
+            stdin: Vec::new(),
+            limits: step.limits,
+            collect: Collect::Workspace,
+            collect_max_bytes: step.limits.tmpfs_bytes,
+        })
+    }
+
+    /// The jail spec of the run step, given the workspace the compile step left (if any).
+    pub fn run_spec(&self, compiled: Option<Vec<WorkspaceFile>>) -> JailSpec {
+        JailSpec {
+            rootfs: self.rootfs.clone(),
+            argv: self.run.argv.clone(),
+            env: self.run.env.clone(),
+            files: compiled.unwrap_or_else(|| self.files.clone()),
+            stdin: self.stdin.clone(),
+            limits: self.run.limits,
+            collect: if self.return_files.is_empty() {
+                Collect::Nothing
+            } else {
+                Collect::Named(self.return_files.clone())
+            },
+            collect_max_bytes: self.run.limits.output_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::builtin().unwrap()
+    }
+
+    fn request(language: &str, code: &str) -> ExecRequest {
+        ExecRequest {
+            language: Some(language.into()),
+            code: Some(code.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_python_request_becomes_a_one_step_plan() {
+        let plan = plan(&request("py", "print(1)"), &policy()).unwrap();
+        assert_eq!(plan.language.as_deref(), Some("python"));
+        assert!(plan.compile.is_none());
+        assert_eq!(plan.files[0].path, "main.py");
+        assert!(plan.run.env.iter().any(|(k, _)| k == "PATH"));
+        assert!(!plan.run.env.iter().any(|(k, _)| k == "CARGO_HOME"));
+    }
+
+    #[test]
+    fn a_go_request_compiles_first_with_compile_limits() {
+        let plan = plan(&request("golang", "package main"), &policy()).unwrap();
+        let compile = plan.compile.expect("go compiles");
+        assert_eq!(compile.limits.memory_bytes, 1 << 30);
+        assert!(compile.env.iter().any(|(k, v)| k == "GOCACHE" && v == "/tmp/go-cache"));
+    }
+
+    #[test]
+    fn bad_requests_get_the_older_services_errors() {
+        assert_eq!(
+            plan(&request("cobol", "x"), &policy()),
+            Err(PlanError::UnsupportedLanguage("cobol".into()))
+        );
+        assert_eq!(
+            plan(&request("python", "  \n"), &policy()),
+            Err(PlanError::EmptyCode)
+        );
+        assert_eq!(
+            PlanError::UnsupportedLanguage("ruby".into()).to_string(),
+            "unsupported language: ruby"
+        );
+    }
+
+    #[test]
+    fn workspace_paths_cannot_escape() {
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\0b"] {
+            assert!(validate_workspace_path(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["a", "src/Main.java", "pkg/sub/file.txt", "..hidden"] {
+            assert!(validate_workspace_path(good).is_ok(), "{good:?} refused");
+        }
+        let mut r = request("python", "print(1)");
+        r.files.push(WorkspaceFile {
+            path: "../escape".into(),
+            content: vec![],
+            executable: false,
+        });
+        assert!(matches!(plan(&r, &policy()), Err(PlanError::BadPath { .. })));
+    }
+
+    #[test]
+    fn limits_are_clamped_to_the_server_maxima() {
+        let mut r = request("python", "print(1)");
+        r.limits.wall_ms = Some(10_000_000);
+        let mut policy = policy();
+        policy.maxima.wall_ms = 5_000;
+        assert_eq!(plan(&r, &policy).unwrap().run.limits.wall_ms, 5_000);
+    }
+}
