@@ -25,6 +25,8 @@ enum Command {
     Run(RunArgs),
     /// Say which isolation and which limits this host can enforce, and why not where not.
     Doctor(DoctorArgs),
+    /// Serve the HTTP API (the older services' routes, a judge endpoint, streaming).
+    Serve(ServeCmd),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -141,6 +143,14 @@ struct DoctorArgs {
     host: HostArgs,
 }
 
+#[derive(Args)]
+struct ServeCmd {
+    #[command(flatten)]
+    serve: localeval::server::config::ServeArgs,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -153,6 +163,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Doctor(args) => doctor(args),
+        Command::Serve(args) => serve(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {
@@ -329,6 +340,22 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(exit_status(&outcome)))
+}
+
+/// The launcher is started inside, before the tokio runtime is built (no #[tokio::main]).
+fn serve(args: ServeCmd) -> Result<ExitCode> {
+    let mut serve = args.serve;
+    serve.catalog = args.host.catalog.clone();
+    let mut host = HostConfig {
+        seccomp_profile: args.host.seccomp_profile.clone(),
+        cgroup_mode: args.host.cgroup_mode.clone(),
+        ..HostConfig::default()
+    };
+    if let Ok(dir) = std::env::var("LOCALEVAL_SLOT_DIR") {
+        host.slot_dir = dir.into();
+    }
+    localeval::server::serve(&serve, host)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn doctor(args: DoctorArgs) -> Result<ExitCode> {

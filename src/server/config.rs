@@ -51,8 +51,8 @@ pub struct ServeArgs {
     /// How long in-flight executions may finish after SIGINT/SIGTERM (e.g. 30s).
     #[arg(long, env = "LOCALEVAL_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<String>,
-    /// Language catalog file (TOML) replacing the built-in one.
-    #[arg(long, env = "LOCALEVAL_CATALOG")]
+    /// Language catalog file (TOML) replacing the built-in one (the CLI's `--catalog`).
+    #[arg(skip)]
     pub catalog: Option<PathBuf>,
     /// Largest request body (e.g. 10M).
     #[arg(long, env = "LOCALEVAL_BODY_LIMIT")]

@@ -81,10 +81,10 @@ pub struct HostInfo {
 impl HostInfo {
     pub fn from_host(host: &Host) -> HostInfo {
         HostInfo {
-            cgroup_mode: host.cgroups.mode.clone(),
+            cgroup_mode: host.cgroups.mode().to_string(),
             rootless: host.rootless,
             uid: host.own_uid,
-            weakened: Vec::new(),
+            weakened: host.cgroups.weaknesses(),
         }
     }
 }
@@ -423,14 +423,27 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
 }
 
 /// `localeval serve`: reads the configuration, probes the host and starts the launcher
-/// while the process is still single-threaded, then builds the runtime and serves.
-pub fn serve(args: &ServeArgs) -> Result<(), ServerError> {
+/// while the process is still single-threaded, then builds the runtime and serves. After
+/// SIGINT/SIGTERM and the grace period, whatever still runs is killed through the
+/// launcher, and the host's cgroup is restored: nothing of a sandbox survives the service.
+pub fn serve(args: &ServeArgs, host_config: HostConfig) -> Result<(), ServerError> {
     let config = ServerConfig::load(args)?;
     let policy = config.policy()?;
-    let host = Host::probe(HostConfig::default())?;
+    let host = Host::probe(host_config)?;
     let host_info = HostInfo::from_host(&host);
     // Before any thread exists: the launcher forks every sandbox from here on.
     let launcher = Launcher::start(host)?;
+    let result = serve_with(config, policy, host_info, &launcher);
+    launcher.host().cgroups.restore();
+    result
+}
+
+fn serve_with(
+    config: ServerConfig,
+    policy: Policy,
+    host_info: HostInfo,
+    launcher: &Launcher,
+) -> Result<(), ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -442,8 +455,13 @@ pub fn serve(args: &ServeArgs) -> Result<(), ServerError> {
     if config.token.is_none() && !listen.ip().is_loopback() {
         tracing::warn!(%listen, "serving without an API token on a non-loopback address (--insecure-no-auth)");
     }
-    let state = Arc::new(AppState::new(config, policy, Arc::new(launcher), host_info)?);
-    runtime.block_on(async move {
+    let state = Arc::new(AppState::new(
+        config,
+        policy,
+        Arc::new(launcher.clone()),
+        host_info,
+    )?);
+    runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| ServerError::Listen {
@@ -457,11 +475,19 @@ pub fn serve(args: &ServeArgs) -> Result<(), ServerError> {
         // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
         println!("localeval listening on http://{local}");
         tracing::info!(%local, "listening");
-        run(state, listener).await
+        run(state.clone(), listener).await?;
+        if state.pool.running() > 0 {
+            // Each supervisor sees its client hang up, kills its sandbox and cleans up;
+            // each blocked run returns (IE) and frees its slot.
+            launcher.cancel_all();
+            let until = tokio::time::Instant::now() + Duration::from_secs(10);
+            while state.pool.running() > 0 && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok::<(), ServerError>(())
     })?;
-    // Dropping the runtime does not wait for blocking executions still in the launcher:
-    // the caller exits the process, and the launcher kills what is left.
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
 
