@@ -289,7 +289,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     });
     runner.host.cgroups.restore();
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        print_json(&outcome)?;
     } else {
         let _ = std::io::stdout().flush();
         if let Some(compile) = &outcome.compile {
@@ -355,7 +355,7 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
         });
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&report)?;
     } else {
         print_doctor(&report);
     }
@@ -364,6 +364,14 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Prints JSON to stdout; a closed stdout (a pipe to `head`) is not an error.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(())
 }
 
 fn print_doctor(report: &localeval::doctor::DoctorReport) {
