@@ -429,6 +429,8 @@ fn probe_syscall(nr: i64, args: &[String]) -> Result<ExitCode> {
             a.parse::<i64>()? as u64
         };
     }
+    // Without a controlling terminal, a vhangup that slipped through would hang up nothing.
+    let _ = localeval::sys::setsid();
     let filters = localeval::jail::seccomp::Filters::load(None)?;
     filters.install().context("installing the seccomp filters")?;
     match localeval::sys::raw_syscall(nr, values) {
