@@ -300,7 +300,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     });
     runner.host.cgroups.restore();
     if json {
-        println!("{}", serde_json::to_string_pretty(&outcome)?);
+        print_json(&outcome)?;
     } else {
         let _ = std::io::stdout().flush();
         if let Some(compile) = &outcome.compile {
@@ -382,7 +382,7 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
         });
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&report)?;
     } else {
         print_doctor(&report);
     }
@@ -391,6 +391,14 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Prints JSON to stdout; a closed stdout (a pipe to `head`) is not an error.
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    Ok(())
 }
 
 fn print_doctor(report: &localeval::doctor::DoctorReport) {
@@ -448,6 +456,8 @@ fn probe_syscall(nr: i64, args: &[String]) -> Result<ExitCode> {
             a.parse::<i64>()? as u64
         };
     }
+    // Without a controlling terminal, a vhangup that slipped through would hang up nothing.
+    let _ = localeval::sys::setsid();
     let filters = localeval::jail::seccomp::Filters::load(None)?;
     filters.install().context("installing the seccomp filters")?;
     match localeval::sys::raw_syscall(nr, values) {

@@ -92,7 +92,7 @@ pub fn init_main(mut child: ChildSide) -> ! {
             supervise_program(&child, program)
         }
         Err(error) => {
-            send_failure(&child.error_write, &ChildFailure::Setup(error));
+            send_failure(child.error_write.as_raw_fd(), &ChildFailure::Setup(error));
             sys::exit_now(SETUP_FAILED)
         }
     }
@@ -410,7 +410,8 @@ fn fork_program(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
 
 /// The program's side: the last steps, seccomp last, then execve. Never returns.
 fn exec_program(child: &ChildSide) -> ! {
-    let failure = match confine_program(child) {
+    let mut error_fd = child.error_write.as_raw_fd();
+    let failure = match confine_program(child, &mut error_fd) {
         Ok((path, exec_error)) => ChildFailure::Exec {
             path,
             error: exec_error,
@@ -422,12 +423,13 @@ fn exec_program(child: &ChildSide) -> ! {
         ChildFailure::Exec { .. } => 126,
         ChildFailure::Setup(_) => SETUP_FAILED,
     };
-    send_failure(&child.error_write, &failure);
+    send_failure(error_fd, &failure);
     sys::exit_now(code)
 }
 
 /// Returns only if execve failed: the resolved path and the error.
-fn confine_program(child: &ChildSide) -> Result<(String, SysError), SetupError> {
+/// `error_fd` follows the error pipe when it moves to fd 3.
+fn confine_program(child: &ChildSide, error_fd: &mut RawFd) -> Result<(String, SysError), SetupError> {
     sys::set_parent_death_signal(libc::SIGKILL).at("die with init")?;
     reset_signals();
     sys::setsid().at("new session")?; // no controlling terminal (TIOCSTI, CVE-2017-5226)
@@ -435,7 +437,8 @@ fn confine_program(child: &ChildSide) -> Result<(String, SysError), SetupError> 
     set_rlimits(child)?;
     drop_all_capabilities(child, "drop capabilities")?;
     sys::set_no_new_privs().at("no_new_privs")?;
-    close_inherited_fds(child.error_write.as_raw_fd())?;
+    close_inherited_fds(*error_fd)?;
+    *error_fd = 3;
     let path = resolve_program(child);
     child.host.seccomp.install().at("install seccomp")?; // last before execve
     let error = sys::execve(&path, &child.argv, &child.env);
@@ -612,8 +615,8 @@ fn read_beneath(workspace: &OwnedFd, name: &str, budget: &mut u64) -> Result<Vec
     Ok(content)
 }
 
-fn send_failure(error_write: &OwnedFd, failure: &ChildFailure) {
+fn send_failure(error_fd: RawFd, failure: &ChildFailure) {
     if let Ok(bytes) = postcard::to_stdvec(failure) {
-        let _ = sys::write_all(error_write, &bytes);
+        let _ = sys::write(error_fd, &bytes);
     }
 }
