@@ -106,7 +106,11 @@ fn verdicts_map_to_the_older_status_fields() {
     };
     let r = run("python", "import sys; print('x'); sys.exit(3)", json!({}));
     assert_eq!(
-        (r["verdict"].as_str(), r["status"].as_str(), r["process_status"].as_str()),
+        (
+            r["verdict"].as_str(),
+            r["status"].as_str(),
+            r["process_status"].as_str()
+        ),
         (Some("RE"), Some("failed"), Some("completed"))
     );
     assert_eq!(r["exit_code"], 3);
@@ -133,9 +137,16 @@ fn verdicts_map_to_the_older_status_fields() {
     assert_eq!(r["process_status"], "error");
     assert_eq!(r["status"], "compile_error");
     assert!(r["stderr"].as_str().unwrap().contains("error"), "{r}");
-    assert!(r["error"].as_str().unwrap().starts_with("compilation failed"));
+    assert!(r["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("compilation failed"));
 
-    let r = run("python", "print('y' * 100000)", json!({"limits": {"output_bytes": 1000}}));
+    let r = run(
+        "python",
+        "print('y' * 100000)",
+        json!({"limits": {"output_bytes": 1000}}),
+    );
     assert_eq!(r["verdict"], "OLE", "{r}");
     assert_eq!(r["localeval"]["stdout"]["truncated"], true);
 }
@@ -143,17 +154,40 @@ fn verdicts_map_to_the_older_status_fields() {
 #[test]
 fn bad_requests_get_exact_json_errors_never_a_500() {
     let Some(s) = server() else { return };
-    let (status, r) = post(&s, "/execute", &json!({"language": "cobol", "source_code": "x"}));
-    assert_eq!((status, r), (400, json!({"error": "unsupported language: cobol"})));
-    let (status, r) = post(&s, "/execute", &json!({"language": "python", "source_code": ""}));
-    assert_eq!((status, r), (400, json!({"error": "source_code cannot be empty"})));
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"language": "cobol", "source_code": "x"}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "unsupported language: cobol"}))
+    );
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"language": "python", "source_code": ""}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "source_code cannot be empty"}))
+    );
     let (status, r) = post(&s, "/api/v1/execute", &json!({"language": "python"}));
-    assert_eq!((status, r), (400, json!({"error": "source_code cannot be empty"})));
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "source_code cannot be empty"}))
+    );
 
     let bad_bodies: Vec<(&str, Vec<u8>)> = vec![
         ("wrong type", br#"{"language":"python","code":5}"#.to_vec()),
-        ("timeout as a string", br#"{"code":"print(1)","timeout":"5"}"#.to_vec()),
-        ("negative timeout", br#"{"code":"print(1)","timeout_ms":-5}"#.to_vec()),
+        (
+            "timeout as a string",
+            br#"{"code":"print(1)","timeout":"5"}"#.to_vec(),
+        ),
+        (
+            "negative timeout",
+            br#"{"code":"print(1)","timeout_ms":-5}"#.to_vec(),
+        ),
         ("not JSON", b"print(1)".to_vec()),
         ("truncated JSON", br#"{"code":"#.to_vec()),
         ("not UTF-8", b"{\"code\":\"\xff\xfe\"}".to_vec()),
@@ -161,7 +195,12 @@ fn bad_requests_get_exact_json_errors_never_a_500() {
         ("empty body", Vec::new()),
         (
             "deep nesting",
-            format!("{{\"code\":\"x\",\"z\":{}{}}}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            format!(
+                "{{\"code\":\"x\",\"z\":{}{}}}",
+                "[".repeat(200),
+                "]".repeat(200)
+            )
+            .into_bytes(),
         ),
         (
             "escaping path",
@@ -178,7 +217,12 @@ fn bad_requests_get_exact_json_errors_never_a_500() {
         ),
     ];
     for (what, body) in bad_bodies {
-        for path in ["/execute", "/api/v1/execute", "/api/v1/execute/stream", "/api/v1/judge"] {
+        for path in [
+            "/execute",
+            "/api/v1/execute",
+            "/api/v1/execute/stream",
+            "/api/v1/judge",
+        ] {
             let (status, _, text) = post_raw(&s, path, body.clone());
             assert_eq!(status, 400, "{what} at {path}: {text}");
             let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: {text}"));
@@ -193,7 +237,10 @@ fn bad_requests_get_exact_json_errors_never_a_500() {
     assert!(text.contains("larger than the limit"), "{text}");
 
     let (status, r) = get(&s, "/no/such/route");
-    assert_eq!((status, r), (404, json!({"error": "no route for GET /no/such/route"})));
+    assert_eq!(
+        (status, r),
+        (404, json!({"error": "no route for GET /no/such/route"}))
+    );
     let (status, r) = get(&s, "/execute");
     assert_eq!((status, keys(&r)), (405, vec!["error".to_string()]));
     let (status, r) = get(&s, "/api/v1/executions/nope");
@@ -224,9 +271,15 @@ fn files_go_in_and_named_files_come_back() {
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["stdout"], "8\n", "{r}");
     let files = r["localeval"]["files"].as_array().expect("returned files");
-    let out = files.iter().find(|f| f["name"] == "out.txt").expect("out.txt");
+    let out = files
+        .iter()
+        .find(|f| f["name"] == "out.txt")
+        .expect("out.txt");
     assert_eq!(out["base64"], "NDI="); // "42"
-    let missing = files.iter().find(|f| f["name"] == "missing.txt").expect("missing.txt");
+    let missing = files
+        .iter()
+        .find(|f| f["name"] == "missing.txt")
+        .expect("missing.txt");
     assert!(missing["error"].is_string(), "{missing}");
 }
 
@@ -247,7 +300,10 @@ fn streaming_delivers_output_in_order_then_the_result() {
         "application/x-ndjson"
     );
     let text = response.text().unwrap();
-    let events: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let stdout: String = events
         .iter()
         .filter(|e| e["event"] == "stdout")
@@ -263,7 +319,10 @@ fn streaming_delivers_output_in_order_then_the_result() {
     assert_eq!(last["result"]["stdout"], "0\n1\n2\n");
     assert_eq!(last["result"]["verdict"], "OK");
     // The chunks came as produced: more than one stdout event for three flushed prints.
-    assert!(events.iter().filter(|e| e["event"] == "stdout").count() >= 2, "{text}");
+    assert!(
+        events.iter().filter(|e| e["event"] == "stdout").count() >= 2,
+        "{text}"
+    );
 
     // Server-sent events.
     let response = client()
@@ -282,11 +341,21 @@ fn streaming_delivers_output_in_order_then_the_result() {
         .filter_map(|l| l.strip_prefix("event: "))
         .collect();
     assert_eq!(names.last(), Some(&"result"), "{text}");
-    assert!(names.contains(&"stdout") && names.contains(&"stderr"), "{text}");
+    assert!(
+        names.contains(&"stdout") && names.contains(&"stderr"),
+        "{text}"
+    );
 
     // A refusal before streaming keeps its status.
-    let (status, r) = post(&s, "/api/v1/execute/stream", &json!({"language": "cobol", "code": "x"}));
-    assert_eq!((status, r), (400, json!({"error": "unsupported language: cobol"})));
+    let (status, r) = post(
+        &s,
+        "/api/v1/execute/stream",
+        &json!({"language": "cobol", "code": "x"}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "unsupported language: cobol"}))
+    );
 }
 
 #[test]
@@ -326,9 +395,16 @@ int main() {
         .iter()
         .map(|t| t["verdict"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["AC", "WA", "TLE", "MLE", "RE", "OLE", "AC"], "{r}");
+    assert_eq!(
+        verdicts,
+        ["AC", "WA", "TLE", "MLE", "RE", "OLE", "AC"],
+        "{r}"
+    );
     assert_eq!(r["verdict"], "WA");
-    assert_eq!((r["passed"].as_u64(), r["total"].as_u64()), (Some(2), Some(7)));
+    assert_eq!(
+        (r["passed"].as_u64(), r["total"].as_u64()),
+        (Some(2), Some(7))
+    );
     assert_eq!(r["compile"]["verdict"], "OK");
     assert_eq!(r["tests"][6]["name"], "spaces");
     let first = &r["tests"][0];
@@ -364,8 +440,15 @@ int main() {
     assert_eq!(r["verdict"], "CE", "{r}");
     assert_eq!(r["tests"][0]["verdict"], "SKIPPED");
 
-    let (status, r) = post(&s, "/api/v1/judge", &json!({"language": "python", "code": "x", "tests": []}));
-    assert_eq!((status, r), (400, json!({"error": "tests cannot be empty"})));
+    let (status, r) = post(
+        &s,
+        "/api/v1/judge",
+        &json!({"language": "python", "code": "x", "tests": []}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "tests cannot be empty"}))
+    );
 }
 
 #[test]
@@ -376,17 +459,32 @@ fn info_routes_history_metrics_and_openapi() {
     for path in ["/health", "/api/v1/health"] {
         let (status, r) = get(&s, path);
         assert_eq!(status, 200);
-        assert!(["v1", "v2", "none"].contains(&r["cgroup_mode"].as_str().unwrap()), "{r}");
+        assert!(
+            ["v1", "v2", "none"].contains(&r["cgroup_mode"].as_str().unwrap()),
+            "{r}"
+        );
         assert_eq!(r["host"]["cgroup_mode"], r["cgroup_mode"]);
-        assert!(r["isolation"].as_array().unwrap().iter().any(|i| i == "seccomp"));
-        assert!(r["languages"].as_array().unwrap().iter().any(|l| l == "python"));
+        assert!(r["isolation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "seccomp"));
+        assert!(r["languages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l == "python"));
     }
     let (_, c) = get(&s, "/api/v1/config");
     assert_eq!(c["max_limits"]["wall_ms"], 60000);
     assert_eq!(c["default_limits"]["wall_ms"], 10000);
     assert_eq!(c["rate_limit"], Value::Null);
     assert_eq!(c["auth_required"], false);
-    assert!(c["languages"].as_array().unwrap().iter().any(|l| l["name"] == "go" && l["compiled"] == true));
+    assert!(c["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["name"] == "go" && l["compiled"] == true));
     let (_, l) = get(&s, "/api/v1/languages");
     assert_eq!(l["languages"], c["languages"]);
 
@@ -408,7 +506,12 @@ fn info_routes_history_metrics_and_openapi() {
     assert_eq!(one["verdict"], "OK");
     assert_eq!(one["response"]["stdout"], "1\n");
 
-    let text = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let text = client()
+        .get(s.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(
         text.contains(r#"localeval_executions_total{language="python",verdict="OK"} 3"#),
         "{text}"
@@ -424,14 +527,28 @@ fn info_routes_history_metrics_and_openapi() {
         .unwrap()
         .json()
         .unwrap();
-    assert!(counters["total_requests"].as_u64().unwrap() >= 9, "{counters}");
+    assert!(
+        counters["total_requests"].as_u64().unwrap() >= 9,
+        "{counters}"
+    );
     assert_eq!(counters["total_errors"], 0);
 
     let (status, doc) = get(&s, "/openapi.json");
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/execute", "/api/v1/execute", "/api/v1/execute/stream", "/api/v1/judge", "/ping", "/metrics", "/api/v1/executions/{id}"] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    for path in [
+        "/execute",
+        "/api/v1/execute",
+        "/api/v1/execute/stream",
+        "/api/v1/judge",
+        "/ping",
+        "/metrics",
+        "/api/v1/executions/{id}",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     let props = &doc["components"]["schemas"]["ExecuteResponse"]["properties"];
     for field in EXECUTE_FIELDS {

@@ -75,9 +75,15 @@ fn a_full_queue_answers_503_with_retry_after_and_every_admitted_run_completes() 
         let (status, r) = handle.join().unwrap();
         assert_eq!((status, r["stdout"].as_str()), (200, Some("slow\n")), "{r}");
     }
-    let metrics = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let metrics = client()
+        .get(s.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(
-        metrics.contains(r#"localeval_http_requests_total{route="/api/v1/execute",status="503"} 1"#),
+        metrics
+            .contains(r#"localeval_http_requests_total{route="/api/v1/execute",status="503"} 1"#),
         "{metrics}"
     );
     s.assert_no_sandbox_left();
@@ -90,16 +96,33 @@ fn wait_for(s: &Server, done: impl Fn(&Value) -> bool) {
         if done(&stats) {
             return;
         }
-        assert!(Instant::now() < until, "stats never reached the state: {stats}");
+        assert!(
+            Instant::now() < until,
+            "stats never reached the state: {stats}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 #[test]
 fn a_token_is_required_on_every_route_when_configured() {
-    // No sandbox needed: refusals happen before any execution.
-    let s = Server::start(&["--token", "s3cret-token"]);
-    for path in ["/ping", "/health", "/metrics", "/openapi.json", "/api/v1/stats"] {
+    // No sandbox needed: refusals happen before any execution. The token comes from the
+    // configuration file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        "token = \"s3cret-token\"\n[pool]\nmax_concurrent = 3\n",
+    )
+    .unwrap();
+    let s = Server::start(&["--config", config.to_str().unwrap()]);
+    for path in [
+        "/ping",
+        "/health",
+        "/metrics",
+        "/openapi.json",
+        "/api/v1/stats",
+    ] {
         let r = client().get(s.url(path)).send().unwrap();
         assert_eq!(r.status().as_u16(), 401, "{path}");
         assert_eq!(r.headers()["www-authenticate"], "Bearer");
@@ -129,7 +152,11 @@ fn a_token_is_required_on_every_route_when_configured() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(r.json::<Value>().unwrap()["auth_required"], true);
+    let c = r.json::<Value>().unwrap();
+    assert_eq!(
+        (c["auth_required"].as_bool(), c["max_concurrent"].as_u64()),
+        (Some(true), Some(3))
+    );
 }
 
 #[test]
@@ -141,7 +168,10 @@ fn listening_publicly_without_a_token_is_refused() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("refusing to listen on 0.0.0.0:0"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--insecure-no-auth"), "{stderr}");
     assert!(output.stdout.is_empty(), "it must not have listened");
 }
@@ -189,26 +219,42 @@ fn shutdown_lets_a_run_finish_and_kills_the_one_past_the_grace() {
     let (status, r) = short.join().unwrap().expect("the short run answers");
     assert_eq!(status, 200);
     let r = r.expect("JSON");
-    assert_eq!((r["verdict"].as_str(), r["stdout"].as_str()), (Some("OK"), Some("finished\n")), "{r}");
+    assert_eq!(
+        (r["verdict"].as_str(), r["stdout"].as_str()),
+        (Some("OK"), Some("finished\n")),
+        "{r}"
+    );
     // New connections are refused once shutdown began.
     std::thread::sleep(Duration::from_millis(200));
-    assert!(client().get(s.url("/ping")).send().is_err(), "still accepting after SIGTERM");
+    assert!(
+        client().get(s.url("/ping")).send().is_err(),
+        "still accepting after SIGTERM"
+    );
 
     // The long one is killed once the grace is over; the server exits.
     let status = s.wait(Duration::from_secs(20)).expect("the server exits");
     assert!(status.success(), "{status:?}");
     let took = stopping.elapsed();
-    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(15), "{took:?}");
-    match long.join().unwrap() {
-        Ok((_, Some(r))) => assert_ne!(r["verdict"], "OK", "{r}"),
-        Ok((_, None)) | Err(_) => {} // the connection was closed: also not a result
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
+    // Either an answer that is not OK, or the connection closed: never a normal result.
+    if let Ok((_, Some(r))) = long.join().unwrap() {
+        assert_ne!(r["verdict"], "OK", "{r}");
     }
     let until = Instant::now() + Duration::from_secs(5);
     while !processes_with(&marker).is_empty() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(processes_with(&marker).is_empty(), "the long run survived the service");
+    assert!(
+        processes_with(&marker).is_empty(),
+        "the long run survived the service"
+    );
     let left: Vec<_> = cgroups.iter().filter(|d| d.exists()).collect();
     assert!(left.is_empty(), "cgroups left behind: {left:?}");
-    assert!(descendants(s.pid).is_empty(), "processes of the server left");
+    assert!(
+        descendants(s.pid).is_empty(),
+        "processes of the server left"
+    );
 }

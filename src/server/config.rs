@@ -236,11 +236,12 @@ fn parse_rate(text: &str) -> Result<Option<u32>, ServerError> {
         .or_else(|| t.strip_suffix("/minute"))
         .or_else(|| t.strip_suffix("/m"))
         .unwrap_or(&t);
-    number
-        .trim()
-        .parse::<u32>()
-        .map(Some)
-        .map_err(|_| bad("rate limit", format!("cannot read {text:?}: use e.g. 10/min or off")))
+    number.trim().parse::<u32>().map(Some).map_err(|_| {
+        bad(
+            "rate limit",
+            format!("cannot read {text:?}: use e.g. 10/min or off"),
+        )
+    })
 }
 
 impl ServerConfig {
@@ -249,10 +250,16 @@ impl ServerConfig {
         let file = match &args.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| {
-                    bad(&format!("cannot read the configuration file {}", path.display()), e)
+                    bad(
+                        &format!("cannot read the configuration file {}", path.display()),
+                        e,
+                    )
                 })?;
                 toml::from_str::<FileConfig>(&text).map_err(|e| {
-                    bad(&format!("configuration file {}", path.display()), e.message())
+                    bad(
+                        &format!("configuration file {}", path.display()),
+                        e.message(),
+                    )
                 })?
             }
             None => FileConfig::default(),
@@ -266,11 +273,7 @@ impl ServerConfig {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
-        let token = args
-            .token
-            .clone()
-            .or(file.token)
-            .filter(|t| !t.is_empty());
+        let token = args.token.clone().or(file.token).filter(|t| !t.is_empty());
         let insecure_no_auth = args.insecure_no_auth || file.insecure_no_auth;
         if !listen.ip().is_loopback() && token.is_none() && !insecure_no_auth {
             return Err(ServerError::Config(format!(
@@ -282,9 +285,12 @@ impl ServerConfig {
         let maxima = limits_from(Limits::DEFAULT_MAXIMA, &file.limits.max, "limits.max")?;
         let run_defaults =
             limits_from(Limits::DEFAULT_RUN, &file.limits.run, "limits.run")?.clamped_to(&maxima);
-        let compile_defaults =
-            limits_from(Limits::DEFAULT_COMPILE, &file.limits.compile, "limits.compile")?
-                .clamped_to(&maxima);
+        let compile_defaults = limits_from(
+            Limits::DEFAULT_COMPILE,
+            &file.limits.compile,
+            "limits.compile",
+        )?
+        .clamped_to(&maxima);
 
         let per_minute = match &args.rate_limit {
             Some(text) => parse_rate(text)?,
@@ -483,6 +489,22 @@ mod tests {
         assert_eq!(c.listen.port(), 9001);
         assert_eq!(c.rate_limit, None);
         assert_eq!(c.max_concurrent, 7);
+    }
+
+    #[test]
+    fn the_readme_configuration_example_is_valid() {
+        let readme = include_str!("../../README.md");
+        let serving = &readme[readme.find("## Serving").expect("a Serving section")..];
+        let start = serving.find("```toml\n").expect("a TOML example") + 8;
+        let end = start + serving[start..].find("```").expect("closed");
+        let c = resolve(&serving[start..end], ServeArgs::default()).unwrap();
+        assert_eq!(c.maxima.wall_ms, 30_000);
+        assert_eq!(c.run_defaults.memory_bytes, 256 << 20);
+        assert_eq!(c.max_concurrent, 8);
+        assert_eq!(
+            c.audit,
+            AuditSink::File("/var/log/localeval/audit.jsonl".into())
+        );
     }
 
     #[test]

@@ -190,7 +190,10 @@ impl History {
             .map_err(|e| self.err(e))?;
         let items = stmt
             .query_map(
-                params![limit.min(i64::MAX as u64) as i64, offset.min(i64::MAX as u64) as i64],
+                params![
+                    limit.min(i64::MAX as u64) as i64,
+                    offset.min(i64::MAX as u64) as i64
+                ],
                 History::summary,
             )
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -324,7 +327,8 @@ mod tests {
     #[test]
     fn history_drops_rows_older_than_the_age_bound() {
         let h = History::open(":memory:", 100, 60).unwrap();
-        h.record(&summary("old", now_ms() - 3_600_000), "{}").unwrap();
+        h.record(&summary("old", now_ms() - 3_600_000), "{}")
+            .unwrap();
         h.record(&summary("new", now_ms()), "{}").unwrap();
         assert!(h.get("old").unwrap().is_none());
         assert!(h.get("new").unwrap().is_some());

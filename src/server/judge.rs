@@ -240,7 +240,12 @@ pub fn judge(
         let step = report.step;
         let matched = step.verdict == Verdict::Ok
             && !step.stdout.truncated
-            && outputs_match(request.compare, &test.expected_output, &step.stdout.text, tolerance);
+            && outputs_match(
+                request.compare,
+                &test.expected_output,
+                &step.stdout.text,
+                tolerance,
+            );
         let verdict = test_verdict(step.verdict, matched);
         if verdict != TestVerdict::AC && first_failure.is_none() {
             first_failure = Some(verdict);

@@ -56,7 +56,10 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let executions = Family::<ExecutionLabels, Counter>::default();
         let execution_seconds = Histogram::new(
-            [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0].into_iter(),
+            [
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ]
+            .into_iter(),
         );
         let queue_depth = Gauge::default();
         let running = Gauge::default();
@@ -150,7 +153,10 @@ mod tests {
         m.record_request("/execute", 400);
         m.record_execution("python", "OK", 0.2);
         let c = m.counters();
-        assert_eq!((c.total_requests, c.total_errors, c.total_executions), (2, 1, 1));
+        assert_eq!(
+            (c.total_requests, c.total_errors, c.total_executions),
+            (2, 1, 1)
+        );
         let text = m.encode();
         assert!(
             text.contains(r#"localeval_http_requests_total{route="/execute",status="400"} 1"#),

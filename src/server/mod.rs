@@ -113,7 +113,11 @@ impl AppState {
         host: HostInfo,
     ) -> Result<AppState, ServerError> {
         Ok(AppState {
-            pool: Pool::new(config.max_concurrent, config.max_queue, config.queue_timeout),
+            pool: Pool::new(
+                config.max_concurrent,
+                config.max_queue,
+                config.queue_timeout,
+            ),
             metrics: Metrics::new(),
             history: History::open(
                 &config.history_path,
@@ -251,7 +255,10 @@ impl<T: DeserializeOwned> FromRequest<Shared> for ApiJson<T> {
                         ),
                     )
                 } else {
-                    ApiError::new(status, format!("cannot read the request body: {}", rejection.body_text()))
+                    ApiError::new(
+                        status,
+                        format!("cannot read the request body: {}", rejection.body_text()),
+                    )
                 }
             })?;
         if json_depth(&bytes) > state.config.json_depth {
@@ -294,7 +301,10 @@ fn digest(text: &str) -> [u8; 32] {
 }
 
 fn presented_token(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let value = value.trim();
         if let Some(token) = value
             .strip_prefix("Bearer ")
@@ -509,7 +519,10 @@ mod tests {
     fn tokens_are_read_from_bearer_or_api_key_headers() {
         let mut h = HeaderMap::new();
         assert_eq!(presented_token(&h), None);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(presented_token(&h), Some("abc"));
         let mut h = HeaderMap::new();
         h.insert("x-api-key", HeaderValue::from_static("xyz"));

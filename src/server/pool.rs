@@ -102,7 +102,10 @@ mod tests {
         }
         assert!(matches!(
             pool.acquire().await,
-            Err(PoolError::QueueFull { running: 1, waiting: 1 })
+            Err(PoolError::QueueFull {
+                running: 1,
+                waiting: 1
+            })
         ));
         drop(first);
         assert_eq!(queued.await.unwrap(), Ok(()));

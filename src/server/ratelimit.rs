@@ -57,7 +57,10 @@ mod tests {
         assert!(l.check(a).is_ok());
         let wait = l.check(a).unwrap_err();
         // 10 per minute: one more every 6 seconds.
-        assert!(wait > Duration::from_secs(4) && wait <= Duration::from_secs(6), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(4) && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
         assert!(l.check(b).is_ok());
         l.forget_idle();
     }

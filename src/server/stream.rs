@@ -28,12 +28,20 @@ use crate::server::{ApiError, ApiJson, Shared};
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum StreamEvent {
     /// A chunk of standard output, as text (invalid UTF-8 replaced by U+FFFD).
-    Stdout { data: String },
-    Stderr { data: String },
+    Stdout {
+        data: String,
+    },
+    Stderr {
+        data: String,
+    },
     /// The full result: always the last event of a stream that ran.
-    Result { result: Box<ExecuteResponse> },
+    Result {
+        result: Box<ExecuteResponse>,
+    },
     /// The execution could not finish (the server failed); the last event.
-    Error { error: String },
+    Error {
+        error: String,
+    },
 }
 
 impl StreamEvent {
@@ -151,7 +159,10 @@ pub async fn execute_stream(
             let _ = forward.send(event);
         }
         for (tail, make) in [
-            (out.finish(), (|data| StreamEvent::Stdout { data }) as fn(String) -> StreamEvent),
+            (
+                out.finish(),
+                (|data| StreamEvent::Stdout { data }) as fn(String) -> StreamEvent,
+            ),
             (err.finish(), |data| StreamEvent::Stderr { data }),
         ] {
             if !tail.is_empty() {

@@ -84,7 +84,12 @@ pub struct FileIn {
 
 impl FileIn {
     pub fn to_workspace_file(&self) -> Result<WorkspaceFile, WireError> {
-        let content = match self.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let content = match self
+            .encoding
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("utf8" | "utf-8" | "text") => self.content.as_bytes().to_vec(),
             Some("base64") => base64::engine::general_purpose::STANDARD
                 .decode(self.content.trim())
@@ -439,7 +444,9 @@ fn python_string_literal(text: &str) -> Option<String> {
                         _ => 8,
                     };
                     let hex: String = (0..len).filter_map(|_| chars.next()).collect();
-                    let ch = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)?;
+                    let ch = u32::from_str_radix(&hex, 16)
+                        .ok()
+                        .and_then(char::from_u32)?;
                     out.push(ch);
                 }
                 '0'..='7' => {
@@ -514,9 +521,15 @@ mod tests {
         assert!(serde_json::from_str::<ExecuteRequest>(r#"{"code":5}"#).is_err());
         assert!(serde_json::from_str::<ExecuteRequest>(r#"{"timeout":"5"}"#).is_err());
         let r = parse(r#"{"code":"x","files":[{"name":"a","content":"!!","encoding":"base64"}]}"#);
-        assert!(matches!(r.to_exec_request(), Err(WireError::BadBase64 { .. })));
+        assert!(matches!(
+            r.to_exec_request(),
+            Err(WireError::BadBase64 { .. })
+        ));
         let r = parse(r#"{"code":"x","files":[{"name":"a","content":"x","encoding":"rot13"}]}"#);
-        assert!(matches!(r.to_exec_request(), Err(WireError::BadEncoding { .. })));
+        assert!(matches!(
+            r.to_exec_request(),
+            Err(WireError::BadEncoding { .. })
+        ));
         // A huge timeout is not an error here: the plan clamps it to the maximum.
         let r = parse(r#"{"code":"x","timeout":1e300}"#);
         assert_eq!(r.to_exec_request().unwrap().limits.wall_ms, Some(u64::MAX));
@@ -546,10 +559,7 @@ mod tests {
             extract_generated_code("Here you go:\n\n```py\nx = 1\n```\nThat's it."),
             "x = 1\n"
         );
-        assert_eq!(
-            extract_generated_code("~~~\ncode\n~~~"),
-            "code\n"
-        );
+        assert_eq!(extract_generated_code("~~~\ncode\n~~~"), "code\n");
         // A truncated answer: the fence never closes.
         assert_eq!(extract_generated_code("```python\nprint(3)"), "print(3)\n");
         // Code that merely contains a fence in a string stays as it is.

@@ -275,7 +275,10 @@ pub const EXECUTE_FIELDS: [&str; 13] = [
 /// Whether sandbox tests can run here; skips loudly unless LOCALEVAL_TESTS_MUST_RUN=1.
 pub fn require_sandbox(test: &str) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let root = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0;
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(1)
+        == 0;
     let userns = std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
         .map(|s| s.trim() != "0")
         .unwrap_or(false);

@@ -114,8 +114,7 @@ pub async fn record_history<T: serde::Serialize>(
 ) {
     let json = serde_json::to_string(response).unwrap_or_else(|_| "null".into());
     let state = Arc::clone(state);
-    let result =
-        tokio::task::spawn_blocking(move || state.history.record(&summary, &json)).await;
+    let result = tokio::task::spawn_blocking(move || state.history.record(&summary, &json)).await;
     match result {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "cannot record the execution history"),

@@ -43,7 +43,9 @@ pub async fn judge(
     let mut limits: LimitRequest = request.limits.unwrap_or_default().into();
     if let Some(ms) = request.timeout_ms {
         if ms == 0 {
-            return Err(ApiError::bad_request("timeout_ms must be a positive number, got 0"));
+            return Err(ApiError::bad_request(
+                "timeout_ms must be a positive number, got 0",
+            ));
         }
         limits.wall_ms = Some(ms);
         limits.cpu_ms = Some(limits.cpu_ms.unwrap_or(ms));
@@ -78,7 +80,11 @@ pub async fn judge(
     .await
     .map_err(|e| ApiError::internal(format!("the judge task failed: {e}")))?;
 
-    for test in response.tests.iter().filter(|t| t.verdict != TestVerdict::SKIPPED) {
+    for test in response
+        .tests
+        .iter()
+        .filter(|t| t.verdict != TestVerdict::SKIPPED)
+    {
         let verdict = test.execution_verdict.as_deref().unwrap_or("IE");
         state
             .metrics
@@ -106,7 +112,12 @@ pub async fn judge(
         verdict: response.verdict.clone(),
         code_sha256: hash,
         wall_ms: started.elapsed().as_millis() as u64,
-        peak_memory_bytes: response.tests.iter().map(|t| t.memory_bytes).max().unwrap_or(0),
+        peak_memory_bytes: response
+            .tests
+            .iter()
+            .map(|t| t.memory_bytes)
+            .max()
+            .unwrap_or(0),
     };
     record_history(&state, summary, &response).await;
     Ok(Json(response))

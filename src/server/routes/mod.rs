@@ -75,7 +75,11 @@ async fn not_found(request: Request) -> ApiError {
 async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        format!("{} is not allowed on {}", request.method(), request.uri().path()),
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
     )
 }
 
@@ -88,7 +92,10 @@ pub fn router(state: Shared) -> Router {
     let executions = Router::new()
         .route("/execute", post(execute::execute))
         .route("/api/v1/execute", post(execute::execute_v1))
-        .route("/api/v1/execute/stream", post(super::stream::execute_stream))
+        .route(
+            "/api/v1/execute/stream",
+            post(super::stream::execute_stream),
+        )
         .route("/api/v1/judge", post(judge::judge))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
