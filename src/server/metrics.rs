@@ -55,12 +55,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("localeval");
         let requests = Family::<RequestLabels, Counter>::default();
         let executions = Family::<ExecutionLabels, Counter>::default();
-        let execution_seconds = Histogram::new(
-            [
-                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-            ]
-            .into_iter(),
-        );
+        let execution_seconds = Histogram::new([
+            0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+        ]);
         let queue_depth = Gauge::default();
         let running = Gauge::default();
         registry.register(
