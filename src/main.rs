@@ -120,6 +120,10 @@ struct RunArgs {
     /// Print the full result as JSON instead of the program's output.
     #[arg(long)]
     json: bool,
+    /// A prepared root directory (an unpacked image: it holds proc, dev, tmp, workspace
+    /// and an /etc/passwd naming the sandbox user) instead of the host profile.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -275,6 +279,16 @@ fn exit_status(outcome: &Outcome) -> u8 {
 fn run(args: RunArgs) -> Result<ExitCode> {
     let policy = args.host.policy()?;
     let request = request(&args)?;
+    let mut policy = policy;
+    if let Some(dir) = &args.root {
+        let dir = std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
+        policy.host_profile = localeval::rootfs::RootfsPlan::directory(
+            &dir.display().to_string(),
+            None,
+            &dir,
+            Vec::new(),
+        )?;
+    }
     let plan = plan(&request, &policy)?;
     let host = args.host.host()?;
     let runner = InProcess { host };
