@@ -122,6 +122,10 @@ struct RunArgs {
     /// Print the full result as JSON instead of the program's output.
     #[arg(long)]
     json: bool,
+    /// A prepared root directory (an unpacked image: it holds proc, dev, tmp, workspace
+    /// and an /etc/passwd naming the sandbox user) instead of the host profile.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -286,6 +290,16 @@ fn exit_status(outcome: &Outcome) -> u8 {
 fn run(args: RunArgs) -> Result<ExitCode> {
     let policy = args.host.policy()?;
     let request = request(&args)?;
+    let mut policy = policy;
+    if let Some(dir) = &args.root {
+        let dir = std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
+        policy.host_profile = localeval::rootfs::RootfsPlan::directory(
+            &dir.display().to_string(),
+            None,
+            &dir,
+            Vec::new(),
+        )?;
+    }
     let plan = plan(&request, &policy)?;
     let host = args.host.host()?;
     let runner = InProcess { host };
@@ -361,10 +375,11 @@ fn serve(args: ServeCmd) -> Result<ExitCode> {
 fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     let policy = args.host.policy()?;
     let host = args.host.host()?;
-    let runner = InProcess { host };
-    let mut report = localeval::doctor::examine(&runner.host, &runner, &policy, args.languages);
-    runner.host.cgroups.restore();
-    if !runner.host.rootless && !args.no_rootless_view {
+    // Doctor goes through the launcher, as the service does.
+    let launcher = localeval::jail::launcher::Launcher::start(host)?;
+    let mut report = localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
+    launcher.host().cgroups.restore();
+    if !launcher.host().rootless && !args.no_rootless_view {
         use std::os::unix::process::CommandExt;
         let exe = std::env::current_exe()?;
         let child = std::process::Command::new(exe)
@@ -411,11 +426,14 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
     );
     println!("[{}] sandbox  {}", mark(report.sandbox.ok), report.sandbox.detail);
     println!("cgroups       {}", report.cgroup_mode);
-    let e = &report.enforced;
-    println!(
-        "limits        wall={:?} cpu-time={:?} memory={:?} cpu-quota={:?} pids={:?} output={:?} tmpfs={:?} file-size={:?} open-files={:?}",
-        e.wall, e.cpu_time, e.memory, e.cpu_quota, e.pids, e.output, e.tmpfs, e.file_size, e.open_files
-    );
+    if let Ok(serde_json::Value::Object(enforced)) = serde_json::to_value(&report.enforced) {
+        let how: Vec<String> = enforced
+            .iter()
+            .filter(|(k, _)| *k != "limits")
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+            .collect();
+        println!("limits        {}", how.join(" "));
+    }
     println!("seccomp       profile sha256 {}", report.seccomp_profile_sha256);
     for w in &report.weakened {
         println!("weakened      {w}");
@@ -439,7 +457,7 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
         );
         if let Some(weak) = view["weakened"].as_array() {
             for w in weak {
-                println!("              rootless: {}", w.as_str().unwrap_or(""));
+                println!("              {}", w.as_str().unwrap_or(""));
             }
         }
     }

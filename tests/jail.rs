@@ -375,3 +375,79 @@ fn concurrent_runs_get_distinct_host_uids() {
     uids.dedup();
     assert_eq!(uids.len(), 4, "concurrent runs shared a host uid: {uids:?}");
 }
+
+#[test]
+fn inherited_fds_do_not_reach_the_program_and_stdio_are_pipes() {
+    if !require_sandbox("fds") {
+        return;
+    }
+    // bash opens fd 7 without close-on-exec and execs localeval, which inherits it.
+    let output = std::process::Command::new("/bin/bash")
+        .arg("-c")
+        .arg(format!(
+            "exec 7</etc/hostname; exec {} run --json -- /bin/sh -c 'ls /proc/self/fd; readlink /proc/self/fd/0 /proc/self/fd/1; [ -t 0 ] || echo no-tty'",
+            binary().display()
+        ))
+        .output()
+        .unwrap();
+    let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = outcome["stdout"]["text"].as_str().unwrap();
+    let fds: Vec<&str> = text.lines().take_while(|l| l.chars().all(|c| c.is_ascii_digit())).collect();
+    assert!(!fds.contains(&"7"), "an inherited fd reached the sandbox: {text}");
+    assert!(fds.len() <= 4, "{text}");
+    assert!(text.contains("pipe:["), "{text}");
+    assert!(text.contains("no-tty"), "{text}");
+}
+
+#[test]
+fn a_multithreaded_spinner_is_held_to_its_cpu_quota() {
+    if !require_sandbox("cpu quota") {
+        return;
+    }
+    let run = run_json(&[
+        "--cpus", "0.5", "--timeout", "2s", "--cpu-time", "10s", "--", "/bin/sh", "-c",
+        "(while :; do :; done) & (while :; do :; done) & while :; do :; done",
+    ]);
+    assert_eq!(verdict(&run), "TLE", "{}", run.outcome);
+    let provenance = &run.outcome["provenance"]["enforced"]["cpu_quota"];
+    if provenance == "not-enforced" {
+        panic!("this host cannot enforce a CPU quota as root: {}", run.outcome["provenance"]);
+    }
+    let cpu = run.outcome["usage"]["cpu_ms"].as_f64().unwrap();
+    let wall = run.outcome["usage"]["wall_ms"].as_f64().unwrap();
+    let ratio = cpu / wall;
+    // Three spinners on this machine would use up to every core (ratio 2 on 2 cores); the
+    // quota holds them under half a CPU. (Other load can only lower the ratio.)
+    assert!((0.1..0.6).contains(&ratio), "cpu {cpu} ms over wall {wall} ms = {ratio}");
+}
+
+#[test]
+fn a_prepared_directory_root_runs_in_place_of_the_host_profile() {
+    if !require_sandbox("directory root") {
+        return;
+    }
+    let busybox = std::path::Path::new("/bin/busybox");
+    if !busybox.exists() {
+        assert!(!must_run(), "busybox-static is not installed (scripts/setup.sh --tests)");
+        eprintln!("SKIPPED directory root: no /bin/busybox");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    for dir in ["bin", "proc", "dev", "tmp", "workspace", "etc"] {
+        std::fs::create_dir(root.path().join(dir)).unwrap();
+    }
+    std::fs::copy(busybox, root.path().join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.path().join("bin/sh")).unwrap();
+    std::fs::write(root.path().join("etc/passwd"), "sandbox:x:1000:1000::/workspace:/bin/sh\n").unwrap();
+    std::fs::write(root.path().join("etc/group"), "sandbox:x:1000:\n").unwrap();
+    std::fs::write(root.path().join("marker"), "from the image root\n").unwrap();
+    let run = run_json(&[
+        "--root", root.path().to_str().unwrap(), "--", "/bin/sh", "-c",
+        "cat /marker; /bin/busybox ls /usr 2>&1 | head -1; /bin/busybox touch /x 2>/dev/null || echo read-only",
+    ]);
+    assert_eq!(verdict(&run), "OK", "{}", run.outcome);
+    let text = stdout(&run);
+    assert!(text.starts_with("from the image root"), "{text}");
+    assert!(text.contains("No such file"), "the host's /usr is not there: {text}");
+    assert!(text.contains("read-only"), "{text}");
+}
