@@ -140,9 +140,7 @@ fn exchange(
         match header[0] {
             FRAME_STDOUT => on_output(Stream::Stdout, &body),
             FRAME_STDERR => on_output(Stream::Stderr, &body),
-            // JSON, not postcard: the report's types skip absent fields when serialized
-            // (skip_serializing_if), which a non-self-describing format cannot read back.
-            FRAME_REPORT => return serde_json::from_slice(&body).map_err(|e| e.to_string()),
+            FRAME_REPORT => return postcard::from_bytes(&body).map_err(|e| e.to_string()),
             other => return Err(format!("unknown frame {other} from the supervisor")),
         }
     }
@@ -238,7 +236,7 @@ fn supervisor_main(run_socket: OwnedFd, host: &Host) -> ! {
         };
         write_frame(&mut writer, kind, bytes);
     });
-    if let Ok(bytes) = serde_json::to_vec(&report) {
+    if let Ok(bytes) = postcard::to_stdvec(&report) {
         write_frame(&mut writer, FRAME_REPORT, &bytes);
     }
     sys::exit_now(0)
