@@ -157,6 +157,13 @@ fn a_token_is_required_on_every_route_when_configured() {
         (c["auth_required"].as_bool(), c["max_concurrent"].as_u64()),
         (Some(true), Some(3))
     );
+    // An idle server stops at once on SIGINT, with success.
+    let mut s = s;
+    s.signal("INT");
+    let status = s
+        .wait(Duration::from_secs(5))
+        .expect("the server exits on SIGINT");
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
