@@ -35,7 +35,7 @@ impl Default for UnpackLimits {
     fn default() -> Self {
         UnpackLimits {
             max_entries: 500_000,
-            max_bytes: 16 << 30,
+            max_bytes: 8 << 30,
             max_path_len: 4096,
             max_depth: 128,
         }
@@ -293,6 +293,9 @@ pub fn apply_layer(
         };
         let name = *name;
         let name_bytes = name.as_bytes();
+        if dirs.iter().any(|d| d.as_bytes().starts_with(WHITEOUT)) {
+            return Err(bad(&raw, "whiteout name used as a directory"));
+        }
 
         if name_bytes.starts_with(WHITEOUT) {
             apply_whiteout(root, dirs, name_bytes, &raw, &this_layer)?;
