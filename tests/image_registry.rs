@@ -65,7 +65,11 @@ fn busybox_pulls_unpacks_and_is_ready_for_the_jail() {
     assert!(std::fs::read_to_string(root.join("etc/passwd")).unwrap().contains("sandbox:x:1000:1000"));
     // The store is private, and its records know the image by reference and by digest.
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(store.root()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(store.root()).unwrap().permissions().mode() & 0o777, 0o711);
+    for private in ["blobs", "tmp", "locks"] {
+        let mode = std::fs::metadata(store.root().join(private)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{private}");
+    }
     assert_eq!(store.find(&record.digest).unwrap().reference, reference);
     assert!(store.list().unwrap()[0].last_used.is_some());
     // Pulling again reuses everything.
