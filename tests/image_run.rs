@@ -10,9 +10,17 @@ use std::process::Command;
 
 use image_support::Registry;
 
-fn localeval_as(args: &[&str], user: Option<(u32, u32)>, home: &std::path::Path) -> std::process::Output {
+fn localeval_as(
+    args: &[&str],
+    user: Option<(u32, u32)>,
+    home: &std::path::Path,
+) -> std::process::Output {
     let mut command = Command::new(common::binary());
-    command.args(args).env("LOCALEVAL_LOG", "warn").env("HOME", home).env_remove("XDG_DATA_HOME");
+    command
+        .args(args)
+        .env("LOCALEVAL_LOG", "warn")
+        .env("HOME", home)
+        .env_remove("XDG_DATA_HOME");
     if let Some((uid, gid)) = user {
         command.uid(uid).gid(gid).current_dir("/");
     }
@@ -31,25 +39,53 @@ fn pull_and_run(registry: &Registry, user: Option<(u32, u32)>) {
     let store = store.to_str().unwrap();
     for name in ["busybox", "python"] {
         let reference = registry.reference(name);
-        if name == "python" && !std::path::Path::new(&registry.dir.path().join("storage/docker/registry/v2/repositories/python")).exists() {
+        if name == "python"
+            && !std::path::Path::new(
+                &registry
+                    .dir
+                    .path()
+                    .join("storage/docker/registry/v2/repositories/python"),
+            )
+            .exists()
+        {
             // Optional (slow debootstrap): never a failure, even under LOCALEVAL_TESTS_MUST_RUN.
             eprintln!("SKIPPED python part: the Debian python image was not built (LOCALEVAL_TEST_DEBIAN=1 scripts/build-test-images.sh build)");
             continue;
         }
-        let out = localeval_as(&["pull", "--quiet", "--store", store, &reference], user, &home);
-        assert!(out.status.success(), "pull {name} as {user:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = localeval_as(
+            &["pull", "--quiet", "--store", store, &reference],
+            user,
+            &home,
+        );
+        assert!(
+            out.status.success(),
+            "pull {name} as {user:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let (program, expect): (&[&str], &str) = if name == "python" {
-            (&["/usr/bin/python3", "-c", "print('hi from', 'python')"], "hi from python\n")
+            (
+                &["/usr/bin/python3", "-c", "print('hi from', 'python')"],
+                "hi from python\n",
+            )
         } else {
-            (&["/bin/sh", "-c", "echo hi; cat /hello"], "hi\nhello-from-busybox\n")
+            (
+                &["/bin/sh", "-c", "echo hi; cat /hello"],
+                "hi\nhello-from-busybox\n",
+            )
         };
         let mut args = vec!["run", "--store", store, "--image", &reference, "--"];
         args.extend_from_slice(program);
         let out = localeval_as(&args, user, &home);
-        assert!(out.status.success(), "run {name} as {user:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "run {name} as {user:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout), expect);
         // The result's provenance names the image's digest.
-        let mut json_args = vec!["run", "--json", "--store", store, "--image", &reference, "--"];
+        let mut json_args = vec![
+            "run", "--json", "--store", store, "--image", &reference, "--",
+        ];
         json_args.extend_from_slice(program);
         let out = localeval_as(&json_args, user, &home);
         let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -74,7 +110,9 @@ fn run_hello_world_from_a_pulled_image_as_root() {
     if !common::require_sandbox("run_hello_world_from_a_pulled_image_as_root") {
         return;
     }
-    let Some(registry) = Registry::start(None) else { return };
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
     pull_and_run(&registry, None);
 }
 
@@ -83,6 +121,8 @@ fn run_hello_world_from_a_pulled_image_as_an_ordinary_user() {
     if !common::require_sandbox("run_hello_world_from_a_pulled_image_as_an_ordinary_user") {
         return;
     }
-    let Some(registry) = Registry::start(None) else { return };
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
     pull_and_run(&registry, Some((65534, 65534)));
 }

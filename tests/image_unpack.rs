@@ -27,7 +27,10 @@ impl Scene {
         std::fs::write(canary.join("sub/file"), "canary file").unwrap();
         std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o750)).unwrap();
         let canary_before = snapshot(&canary);
-        Scene { base, canary_before }
+        Scene {
+            base,
+            canary_before,
+        }
     }
 
     fn root(&self) -> PathBuf {
@@ -51,13 +54,21 @@ impl Scene {
     /// The canary is untouched, nothing but `root` and `canary` exists beside it, and every
     /// non-symlink path in the root really lives inside the root.
     fn assert_contained(&self) {
-        assert_eq!(snapshot(&self.base.path().join("canary")), self.canary_before, "canary changed");
+        assert_eq!(
+            snapshot(&self.base.path().join("canary")),
+            self.canary_before,
+            "canary changed"
+        );
         let mut names: Vec<_> = std::fs::read_dir(self.base.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, ["canary", "root"], "something appeared beside the root");
+        assert_eq!(
+            names,
+            ["canary", "root"],
+            "something appeared beside the root"
+        );
         let root = self.root().canonicalize().unwrap();
         fn walk(root: &Path, dir: &Path) {
             for e in std::fs::read_dir(dir).unwrap() {
@@ -68,7 +79,11 @@ impl Scene {
                     assert!(parent.starts_with(root), "{} outside", path.display());
                     continue;
                 }
-                assert!(path.canonicalize().unwrap().starts_with(root), "{} outside", path.display());
+                assert!(
+                    path.canonicalize().unwrap().starts_with(root),
+                    "{} outside",
+                    path.display()
+                );
                 if meta.is_dir() {
                     walk(root, &path);
                 }
@@ -100,7 +115,10 @@ fn dotdot_and_absolute_names_are_refused() {
 #[test]
 fn a_file_through_a_symlink_to_outside_is_refused() {
     let s = Scene::new();
-    let layer = Tar::new().symlink("s", &s.canary()).file("s/pwn", b"pwned").finish();
+    let layer = Tar::new()
+        .symlink("s", &s.canary())
+        .file("s/pwn", b"pwned")
+        .finish();
     s.refused(&layer, "symlink");
     assert!(!Path::new(&s.canary()).join("pwn").exists());
 }
@@ -108,18 +126,27 @@ fn a_file_through_a_symlink_to_outside_is_refused() {
 #[test]
 fn directories_through_a_dotdot_symlink_are_refused() {
     let s = Scene::new();
-    let layer = Tar::new().symlink("s", "..").file("s/x/y/z", b"pwned").finish();
+    let layer = Tar::new()
+        .symlink("s", "..")
+        .file("s/x/y/z", b"pwned")
+        .finish();
     s.refused(&layer, "symlink");
 }
 
 #[test]
 fn a_directory_entry_over_a_symlink_does_not_chmod_its_target() {
     let s = Scene::new();
-    let layer = Tar::new().symlink("d", &s.canary()).dir("d", 0o777).finish();
+    let layer = Tar::new()
+        .symlink("d", &s.canary())
+        .dir("d", 0o777)
+        .finish();
     s.apply(&layer).unwrap();
     s.assert_contained();
     let meta = std::fs::symlink_metadata(s.root().join("d")).unwrap();
-    assert!(meta.is_dir(), "the symlink was replaced by a real directory");
+    assert!(
+        meta.is_dir(),
+        "the symlink was replaced by a real directory"
+    );
 }
 
 #[test]
@@ -127,32 +154,55 @@ fn hardlinks_to_outside_or_to_symlinks_are_refused() {
     let s = Scene::new();
     s.refused(&Tar::new().hardlink("h", "/etc/passwd").finish(), "outside");
     let s = Scene::new();
-    s.refused(&Tar::new().hardlink("h", "../../outside").finish(), "outside");
+    s.refused(
+        &Tar::new().hardlink("h", "../../outside").finish(),
+        "outside",
+    );
     let s = Scene::new();
     let secret = format!("{}/secret", s.canary());
-    s.refused(&Tar::new().symlink("s", &secret).hardlink("h", "s").finish(), "not an extracted regular file");
+    s.refused(
+        &Tar::new().symlink("s", &secret).hardlink("h", "s").finish(),
+        "not an extracted regular file",
+    );
     let s = Scene::new();
-    s.refused(&Tar::new().dir("d", 0o755).hardlink("h", "d").finish(), "not an extracted regular file");
+    s.refused(
+        &Tar::new().dir("d", 0o755).hardlink("h", "d").finish(),
+        "not an extracted regular file",
+    );
     let s = Scene::new();
-    s.refused(&Tar::new().hardlink("h", "missing").finish(), "not an extracted");
+    s.refused(
+        &Tar::new().hardlink("h", "missing").finish(),
+        "not an extracted",
+    );
     let s = Scene::new();
-    s.refused(&Tar::new().hardlink("h", "no/such/dir").finish(), "not extracted");
+    s.refused(
+        &Tar::new().hardlink("h", "no/such/dir").finish(),
+        "not extracted",
+    );
 }
 
 #[test]
 fn a_file_after_a_symlink_of_the_same_name_replaces_the_link() {
     let s = Scene::new();
     let secret = format!("{}/secret", s.canary());
-    s.apply(&Tar::new().symlink("f", &secret).file("f", b"mine").finish()).unwrap();
+    s.apply(&Tar::new().symlink("f", &secret).file("f", b"mine").finish())
+        .unwrap();
     s.assert_contained();
     assert_eq!(std::fs::read(s.root().join("f")).unwrap(), b"mine");
-    assert!(!std::fs::symlink_metadata(s.root().join("f")).unwrap().file_type().is_symlink());
+    assert!(!std::fs::symlink_metadata(s.root().join("f"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
 }
 
 #[test]
 fn a_file_after_a_hardlink_of_the_same_name_leaves_the_link_target_alone() {
     let s = Scene::new();
-    let layer = Tar::new().file("x", b"original").hardlink("h", "x").file("h", b"new").finish();
+    let layer = Tar::new()
+        .file("x", b"original")
+        .hardlink("h", "x")
+        .file("h", b"new")
+        .finish();
     s.apply(&layer).unwrap();
     s.assert_contained();
     assert_eq!(std::fs::read(s.root().join("x")).unwrap(), b"original");
@@ -162,7 +212,13 @@ fn a_file_after_a_hardlink_of_the_same_name_leaves_the_link_target_alone() {
 #[test]
 fn a_valid_hardlink_shares_the_inode() {
     let s = Scene::new();
-    s.apply(&Tar::new().file("a/x", b"data").hardlink("b", "a/x").finish()).unwrap();
+    s.apply(
+        &Tar::new()
+            .file("a/x", b"data")
+            .hardlink("b", "a/x")
+            .finish(),
+    )
+    .unwrap();
     s.assert_contained();
     let a = std::fs::metadata(s.root().join("a/x")).unwrap();
     let b = std::fs::metadata(s.root().join("b")).unwrap();
@@ -173,18 +229,36 @@ fn a_valid_hardlink_shares_the_inode() {
 fn malformed_whiteouts_are_refused() {
     for name in ["d/.wh.", "d/.wh..", "d/.wh...", ".wh.../x"] {
         let s = Scene::new();
-        s.refused(&Tar::new().dir("d", 0o755).file(name, b"").finish(), "whiteout");
+        s.refused(
+            &Tar::new().dir("d", 0o755).file(name, b"").finish(),
+            "whiteout",
+        );
     }
 }
 
 #[test]
 fn whiteouts_and_opaque_dirs_through_a_symlinked_parent_are_refused() {
     let s = Scene::new();
-    s.refused(&Tar::new().symlink("s", &s.canary()).file("s/.wh.secret", b"").finish(), "symlink");
+    s.refused(
+        &Tar::new()
+            .symlink("s", &s.canary())
+            .file("s/.wh.secret", b"")
+            .finish(),
+        "symlink",
+    );
     let s = Scene::new();
-    s.refused(&Tar::new().symlink("s", &s.canary()).file("s/.wh..wh..opq", b"").finish(), "symlink");
+    s.refused(
+        &Tar::new()
+            .symlink("s", &s.canary())
+            .file("s/.wh..wh..opq", b"")
+            .finish(),
+        "symlink",
+    );
     let s = Scene::new();
-    let layer = Tar::new().symlink("s", &s.canary()).file("s/sub/.wh..wh..opq", b"").finish();
+    let layer = Tar::new()
+        .symlink("s", &s.canary())
+        .file("s/sub/.wh..wh..opq", b"")
+        .finish();
     s.refused(&layer, "symlink");
 }
 
@@ -214,7 +288,10 @@ fn whiteouts_remove_lower_files_and_opaque_dirs_keep_their_own_layer() {
     assert!(!root.join("data/tree").exists());
     assert!(!root.join("opq/old").exists());
     assert_eq!(std::fs::read(root.join("opq/new")).unwrap(), b"n");
-    assert!(!root.join("absent").exists(), "a whiteout created its parent");
+    assert!(
+        !root.join("absent").exists(),
+        "a whiteout created its parent"
+    );
     for e in walkdir(&root) {
         assert!(!e.contains(".wh."), "whiteout {e} materialised");
     }
@@ -236,8 +313,24 @@ fn a_symlink_named_dot_or_slash_is_refused() {
 fn device_nodes_are_never_created() {
     let s = Scene::new();
     let mut tar = Tar::new();
-    tar.entry_raw(b"dev/mem", tar::EntryType::Char, 0o666, b"", b"", None, (1, 1));
-    tar.entry_raw(b"dev/sda", tar::EntryType::Block, 0o666, b"", b"", None, (8, 0));
+    tar.entry_raw(
+        b"dev/mem",
+        tar::EntryType::Char,
+        0o666,
+        b"",
+        b"",
+        None,
+        (1, 1),
+    );
+    tar.entry_raw(
+        b"dev/sda",
+        tar::EntryType::Block,
+        0o666,
+        b"",
+        b"",
+        None,
+        (8, 0),
+    );
     let stats = s.apply(&tar.finish()).unwrap();
     s.assert_contained();
     assert_eq!(stats.skipped, 2);
@@ -255,9 +348,18 @@ fn setuid_and_setgid_bits_are_dropped() {
         .finish();
     s.apply(&layer).unwrap();
     s.assert_contained();
-    assert_eq!(std::fs::metadata(s.root().join("bin/su")).unwrap().mode() & 0o7777, 0o755);
-    assert_eq!(std::fs::metadata(s.root().join("bin/wall")).unwrap().mode() & 0o7777, 0o755);
-    assert_eq!(std::fs::metadata(s.root().join("shared")).unwrap().mode() & 0o7777, 0o775);
+    assert_eq!(
+        std::fs::metadata(s.root().join("bin/su")).unwrap().mode() & 0o7777,
+        0o755
+    );
+    assert_eq!(
+        std::fs::metadata(s.root().join("bin/wall")).unwrap().mode() & 0o7777,
+        0o755
+    );
+    assert_eq!(
+        std::fs::metadata(s.root().join("shared")).unwrap().mode() & 0o7777,
+        0o775
+    );
 }
 
 #[test]
@@ -265,7 +367,10 @@ fn capability_and_overlay_xattrs_are_dropped() {
     let s = Scene::new();
     let mut tar = Tar::new();
     tar.pax(&[
-        ("SCHILY.xattr.security.capability", b"\x01\x00\x00\x02\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+        (
+            "SCHILY.xattr.security.capability",
+            b"\x01\x00\x00\x02\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+        ),
         ("SCHILY.xattr.trusted.overlay.redirect", b"/etc"),
         ("SCHILY.xattr.user.kept", b"fine"),
     ]);
@@ -283,7 +388,15 @@ fn capability_and_overlay_xattrs_are_dropped() {
 fn a_ten_gib_file_is_refused_before_it_is_written() {
     let s = Scene::new();
     let mut tar = Tar::new();
-    tar.entry_raw(b"bomb", tar::EntryType::Regular, 0o644, b"", b"", Some(10 << 30), (0, 0));
+    tar.entry_raw(
+        b"bomb",
+        tar::EntryType::Regular,
+        0o644,
+        b"",
+        b"",
+        Some(10 << 30),
+        (0, 0),
+    );
     s.refused(&tar.finish(), "uncompressed bytes");
     assert!(!s.root().join("bomb").exists());
 }
@@ -292,7 +405,11 @@ fn a_ten_gib_file_is_refused_before_it_is_written() {
 fn a_gzip_bomb_stops_at_the_byte_cap() {
     let s = Scene::new();
     let layer = Tar::new().file("zeros", &vec![0u8; 2 << 20]).gzip();
-    assert!(layer.len() < 64 << 10, "the test layer is a bomb: {} bytes compressed", layer.len());
+    assert!(
+        layer.len() < 64 << 10,
+        "the test layer is a bomb: {} bytes compressed",
+        layer.len()
+    );
     let limits = UnpackLimits {
         max_bytes: 1 << 20,
         ..Default::default()
@@ -340,11 +457,20 @@ fn a_million_entries_are_refused() {
     h.set_cksum();
     let mut block = [0u8; 512];
     block.copy_from_slice(h.as_bytes());
-    let layer = ManyEntries { left: 1_000_000, block, tail: 1024 };
+    let layer = ManyEntries {
+        left: 1_000_000,
+        block,
+        tail: 1024,
+    };
     let root = open_root(&s.root()).unwrap();
     let mut stats = UnpackStats::default();
-    let err = apply_layer(&root, std::io::BufReader::with_capacity(512, layer), &UnpackLimits::default(), &mut stats)
-        .unwrap_err();
+    let err = apply_layer(
+        &root,
+        std::io::BufReader::with_capacity(512, layer),
+        &UnpackLimits::default(),
+        &mut stats,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("entries"), "{err}");
     s.assert_contained();
 }
@@ -374,8 +500,14 @@ fn a_pax_path_override_to_dotdot_is_refused() {
 
 #[test]
 fn gzip_zstd_and_plain_layers_unpack_alike() {
-    let plain = Tar::new().file("a/b", b"content").symlink("l", "a/b").finish();
-    let gz = Tar::new().file("a/b", b"content").symlink("l", "a/b").gzip();
+    let plain = Tar::new()
+        .file("a/b", b"content")
+        .symlink("l", "a/b")
+        .finish();
+    let gz = Tar::new()
+        .file("a/b", b"content")
+        .symlink("l", "a/b")
+        .gzip();
     let zst = zstd::encode_all(&plain[..], 3).unwrap();
     let mut seen = Vec::new();
     for layer in [plain.clone(), gz, zst] {
@@ -393,7 +525,10 @@ fn gzip_zstd_and_plain_layers_unpack_alike() {
 fn a_prepared_root_has_mount_points_and_the_sandbox_user() {
     let s = Scene::new();
     let layer = Tar::new()
-        .file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nsandbox:x:0:0:evil:/:/bin/sh\n")
+        .file(
+            "etc/passwd",
+            b"root:x:0:0:root:/root:/bin/sh\nsandbox:x:0:0:evil:/:/bin/sh\n",
+        )
         .symlink("tmp", &s.canary())
         .symlink("etc/group", &format!("{}/secret", s.canary()))
         .finish();
@@ -402,7 +537,10 @@ fn a_prepared_root_has_mount_points_and_the_sandbox_user() {
     s.assert_contained();
     let root = s.root();
     for dir in ["proc", "dev", "tmp", "workspace"] {
-        assert!(std::fs::symlink_metadata(root.join(dir)).unwrap().is_dir(), "{dir}");
+        assert!(
+            std::fs::symlink_metadata(root.join(dir)).unwrap().is_dir(),
+            "{dir}"
+        );
     }
     let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
     assert_eq!(

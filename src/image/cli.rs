@@ -37,7 +37,12 @@ pub struct PullArgs {
     #[arg(long)]
     pub insecure: bool,
     /// Basic credentials `user:password` (default: ~/.docker/config.json).
-    #[arg(long, env = "LOCALEVAL_REGISTRY_CREDS", value_name = "USER:PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LOCALEVAL_REGISTRY_CREDS",
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
+    )]
     pub creds: Option<String>,
     /// Print the record as JSON instead of a summary.
     #[arg(long)]
@@ -83,15 +88,28 @@ struct Bars {
 impl PullProgress for Bars {
     fn event(&self, event: &PullEvent) {
         let mut bars = self.bars.lock().expect("progress lock");
-        let short = |d: &str| d.trim_start_matches("sha256:").chars().take(12).collect::<String>();
+        let short = |d: &str| {
+            d.trim_start_matches("sha256:")
+                .chars()
+                .take(12)
+                .collect::<String>()
+        };
         match event {
-            PullEvent::Resolved { digest, layers, bytes } => {
+            PullEvent::Resolved {
+                digest,
+                layers,
+                bytes,
+            } => {
                 let _ = self.multi.println(format!(
                     "manifest {digest}: {layers} layer(s), {}",
                     indicatif::HumanBytes(*bytes)
                 ));
             }
-            PullEvent::BlobStart { digest, size, resumed_from } => {
+            PullEvent::BlobStart {
+                digest,
+                size,
+                resumed_from,
+            } => {
                 let bar = self.multi.add(ProgressBar::new(*size));
                 bar.set_style(
                     ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg}")
@@ -100,7 +118,10 @@ impl PullProgress for Bars {
                 );
                 bar.set_prefix(short(digest));
                 if *resumed_from > 0 {
-                    bar.set_message(format!("resumed at {}", indicatif::HumanBytes(*resumed_from)));
+                    bar.set_message(format!(
+                        "resumed at {}",
+                        indicatif::HumanBytes(*resumed_from)
+                    ));
                 }
                 bars.insert(digest.clone(), bar);
             }
@@ -112,7 +133,9 @@ impl PullProgress for Bars {
             PullEvent::BlobDone { digest, cached } => match bars.remove(digest) {
                 Some(bar) => bar.finish(),
                 None if *cached => {
-                    let _ = self.multi.println(format!("{} already in the store", short(digest)));
+                    let _ = self
+                        .multi
+                        .println(format!("{} already in the store", short(digest)));
                 }
                 None => {}
             },
@@ -187,7 +210,10 @@ pub fn images(args: &ImagesArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
-    println!("{:<50} {:<19} {:>10} {:>10}  LAST USED", "REFERENCE", "DIGEST", "SIZE", "UNPACKED");
+    println!(
+        "{:<50} {:<19} {:>10} {:>10}  LAST USED",
+        "REFERENCE", "DIGEST", "SIZE", "UNPACKED"
+    );
     for r in list {
         println!(
             "{:<50} {:<19} {:>10} {:>10}  {}",

@@ -114,7 +114,5 @@ pub fn env_is_allowed(name: &str) -> bool {
         && !name.starts_with("LD_")
         && !name.starts_with("MALLOC_")
         && !DENY.contains(&name)
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -103,7 +103,11 @@ pub fn check_digest(digest: &str) -> Result<&str, String> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or_else(|| format!("digest `{digest}` is not sha256 (the only algorithm supported)"))?;
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(format!("digest `{digest}` is not 64 lowercase hex digits"));
     }
     Ok(hex)
@@ -161,8 +165,7 @@ pub fn docker_config_credentials(
         path: path.display().to_string(),
         message,
     };
-    let config: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let Some(auths) = config.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
     };
@@ -217,7 +220,10 @@ mod tests {
         assert_eq!(r.tag(), Some("3.12-slim"));
         assert!(!r.is_loopback());
         let r = ImageRef::parse("localhost:5000/x:y").unwrap();
-        assert_eq!((r.registry(), r.repository(), r.tag()), ("localhost:5000", "x", Some("y")));
+        assert_eq!(
+            (r.registry(), r.repository(), r.tag()),
+            ("localhost:5000", "x", Some("y"))
+        );
         assert!(r.is_loopback());
         let d = format!("sha256:{}", "a".repeat(64));
         let r = ImageRef::parse(&format!("ghcr.io/org/img@{d}")).unwrap();
@@ -225,7 +231,9 @@ mod tests {
         assert!(ImageRef::parse("127.0.0.1:1/a:b").unwrap().is_loopback());
         assert!(is_loopback_registry("[::1]:5000"));
         assert!(!is_loopback_registry("10.0.0.1:5000"));
-        assert!(!ImageRef::parse("127.example.com/a:b").unwrap().is_loopback());
+        assert!(!ImageRef::parse("127.example.com/a:b")
+            .unwrap()
+            .is_loopback());
         assert!(ImageRef::parse("a b").is_err());
         assert!(ImageRef::parse("img@sha512:abc").is_err());
     }
@@ -240,11 +248,19 @@ mod tests {
                 "https://index.docker.io/v1/":{"username":"hub","password":"pw"}}}"#,
         )
         .unwrap();
-        let c = docker_config_credentials(&path, "127.0.0.1:5000").unwrap().unwrap();
+        let c = docker_config_credentials(&path, "127.0.0.1:5000")
+            .unwrap()
+            .unwrap();
         assert_eq!((c.username.as_str(), c.password.as_str()), ("user", "pass"));
-        let c = docker_config_credentials(&path, "docker.io").unwrap().unwrap();
+        let c = docker_config_credentials(&path, "docker.io")
+            .unwrap()
+            .unwrap();
         assert_eq!(c.username, "hub");
-        assert!(docker_config_credentials(&path, "ghcr.io").unwrap().is_none());
-        assert!(docker_config_credentials(&dir.path().join("none"), "x").unwrap().is_none());
+        assert!(docker_config_credentials(&path, "ghcr.io")
+            .unwrap()
+            .is_none());
+        assert!(docker_config_credentials(&dir.path().join("none"), "x")
+            .unwrap()
+            .is_none());
     }
 }

@@ -168,8 +168,10 @@ impl Remote {
         arch: &str,
     ) -> Result<(Option<(Vec<u8>, String)>, Manifest), ImageError> {
         let (bytes, digest, any) = self.fetch(&self.reference.inner).await?;
-        let is_index = matches!(any.media_type.as_deref(), Some(MEDIA_OCI_INDEX | MEDIA_DOCKER_LIST))
-            || (any.media_type.is_none() && any.manifests.is_some());
+        let is_index = matches!(
+            any.media_type.as_deref(),
+            Some(MEDIA_OCI_INDEX | MEDIA_DOCKER_LIST)
+        ) || (any.media_type.is_none() && any.manifests.is_some());
         if !is_index {
             return Ok((None, self.manifest(bytes, digest, any)?));
         }
@@ -190,7 +192,10 @@ impl Remote {
         if m_any.manifests.is_some() {
             return Err(self.unsupported("an index inside an index".into()));
         }
-        Ok((Some((bytes, digest)), self.manifest(m_bytes, m_digest, m_any)?))
+        Ok((
+            Some((bytes, digest)),
+            self.manifest(m_bytes, m_digest, m_any)?,
+        ))
     }
 
     fn manifest(&self, bytes: Vec<u8>, digest: String, any: Any) -> Result<Manifest, ImageError> {
@@ -256,7 +261,8 @@ impl Remote {
         if have > 0 {
             let mut buf = vec![0u8; 1 << 16];
             let mut left = have;
-            file.seek(SeekFrom::Start(0)).map_err(|e| store_err("seek", e))?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| store_err("seek", e))?;
             while left > 0 {
                 let n = file
                     .read(&mut buf[..left.min(1 << 16) as usize])
@@ -302,7 +308,8 @@ impl Remote {
                     .map_err(|e| self.registry_error(e))?,
             )
         };
-        file.seek(SeekFrom::Start(have)).map_err(|e| store_err("seek", e))?;
+        file.seek(SeekFrom::Start(have))
+            .map_err(|e| store_err("seek", e))?;
         on_bytes(have, resumed_from);
         if let Some(stream) = stream.as_mut() {
             while let Some(chunk) = stream.next().await {
@@ -336,7 +343,8 @@ impl Remote {
                     });
                 }
                 hasher.update(&chunk);
-                file.write_all(&chunk).map_err(|e| store_err("write blob", e))?;
+                file.write_all(&chunk)
+                    .map_err(|e| store_err("write blob", e))?;
                 on_bytes(have, resumed_from);
             }
         }

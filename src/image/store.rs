@@ -24,7 +24,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rustix::fs::FlockOperation;
 use serde::{Deserialize, Serialize};
 
-use super::reference::{check_digest, docker_config_credentials, docker_config_path, Credentials, ImageRef};
+use super::reference::{
+    check_digest, docker_config_credentials, docker_config_path, Credentials, ImageRef,
+};
 use super::registry::{Descriptor, Manifest, Remote};
 use super::unpack::{self, UnpackLimits, UnpackStats};
 use super::{env_is_allowed, host_architecture, ImageError};
@@ -81,9 +83,17 @@ pub enum PullEvent {
         size: u64,
     },
     /// A blob is in the store (`cached`: it already was).
-    BlobDone { digest: String, cached: bool },
-    Unpacking { digest: String },
-    Done { digest: String, cached: bool },
+    BlobDone {
+        digest: String,
+        cached: bool,
+    },
+    Unpacking {
+        digest: String,
+    },
+    Done {
+        digest: String,
+        cached: bool,
+    },
 }
 
 /// Receives pull events (a CLI progress bar, the server's progress stream).
@@ -340,7 +350,11 @@ impl Store {
         )?;
         let t = now();
         self.update_index(|index| {
-            for r in index.images.iter_mut().filter(|r| r.digest == record.digest) {
+            for r in index
+                .images
+                .iter_mut()
+                .filter(|r| r.digest == record.digest)
+            {
                 r.last_used = Some(t);
             }
         })?;
@@ -379,7 +393,10 @@ impl Store {
         };
         let remote = Remote::new(&reference, credentials, options.insecure)?;
         if !reference.is_loopback() && options.insecure {
-            tracing::warn!(registry = reference.registry(), "plain HTTP to a registry, as asked");
+            tracing::warn!(
+                registry = reference.registry(),
+                "plain HTTP to a registry, as asked"
+            );
         }
         let arch = options
             .architecture
@@ -523,7 +540,9 @@ impl Store {
                 size,
             });
         };
-        remote.fetch_blob(desc, &partial, &dest, &mut on_bytes).await?;
+        remote
+            .fetch_blob(desc, &partial, &dest, &mut on_bytes)
+            .await?;
         progress.event(&done(false));
         Ok(())
     }
@@ -537,11 +556,10 @@ impl Store {
         if dest.exists() {
             return Ok(0);
         }
-        let tmp = self.root.join("tmp").join(format!(
-            "unpack-{hex}-{}-{}",
-            std::process::id(),
-            now()
-        ));
+        let tmp =
+            self.root
+                .join("tmp")
+                .join(format!("unpack-{hex}-{}-{}", std::process::id(), now()));
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(&tmp)
@@ -555,7 +573,8 @@ impl Store {
                 unpack::apply_layer(&root, file, &self.options.limits, &mut stats)?;
             }
             unpack::prepare_root(&root)?;
-            std::fs::rename(&tmp, &dest).map_err(|e| self.err(&dest, "rename root into place", e))?;
+            std::fs::rename(&tmp, &dest)
+                .map_err(|e| self.err(&dest, "rename root into place", e))?;
             Ok(stats.bytes)
         })();
         if result.is_err() {
@@ -580,7 +599,8 @@ impl Store {
     pub fn remove(&self, name: &str) -> Result<Vec<ImageRecord>, ImageError> {
         let record = self.find(name)?;
         let normalized = ImageRef::parse(name).ok().map(|r| r.to_string());
-        let by_digest = !(record.reference == name || Some(&record.reference) == normalized.as_ref());
+        let by_digest =
+            !(record.reference == name || Some(&record.reference) == normalized.as_ref());
         let removed = self.update_index(|index| {
             let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut index.images)
                 .into_iter()
@@ -604,7 +624,11 @@ impl Store {
     pub fn gc(&self, in_use: &[String]) -> Result<GcReport, ImageError> {
         let _gc = self.lock("gc", FlockOperation::LockExclusive)?;
         let index = self.read_index()?;
-        let mut keep_roots: HashSet<String> = index.images.iter().map(|r| hex_of(&r.digest).to_string()).collect();
+        let mut keep_roots: HashSet<String> = index
+            .images
+            .iter()
+            .map(|r| hex_of(&r.digest).to_string())
+            .collect();
         keep_roots.extend(in_use.iter().map(|d| hex_of(d).to_string()));
         let mut keep_blobs: HashSet<String> = HashSet::new();
         for r in &index.images {
@@ -622,7 +646,10 @@ impl Store {
                 continue;
             }
             // Leased by a running sandbox (here or in another process): keep it.
-            let lock = self.lock(&format!("use-{name}"), FlockOperation::NonBlockingLockExclusive);
+            let lock = self.lock(
+                &format!("use-{name}"),
+                FlockOperation::NonBlockingLockExclusive,
+            );
             if lock.is_err() {
                 continue;
             }
@@ -763,7 +790,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             c.env,
-            vec![("PATH".into(), "/bin".into()), ("LANG".into(), "C.UTF-8".into())]
+            vec![
+                ("PATH".into(), "/bin".into()),
+                ("LANG".into(), "C.UTF-8".into())
+            ]
         );
         assert_eq!(c.user, None);
         assert_eq!(c.working_dir.as_deref(), Some("/app"));

@@ -89,12 +89,17 @@ pub fn split_path<'a>(raw: &'a [u8], limits: &UnpackLimits) -> Result<Vec<&'a Os
         match component {
             b"" | b"." => continue,
             b".." => return Err(bad(raw, "`..` component")),
-            c if c.len() > 255 => return Err(bad(&raw[..64], "path component longer than 255 bytes")),
+            c if c.len() > 255 => {
+                return Err(bad(&raw[..64], "path component longer than 255 bytes"))
+            }
             c => out.push(OsStr::from_bytes(c)),
         }
     }
     if out.len() > limits.max_depth {
-        return Err(bad(raw, format!("deeper than {} components", limits.max_depth)));
+        return Err(bad(
+            raw,
+            format!("deeper than {} components", limits.max_depth),
+        ));
     }
     Ok(out)
 }
@@ -192,7 +197,7 @@ fn empty_dir(dir: &OwnedFd, keep: &dyn Fn(&OsStr) -> bool) -> Result<(), ImageEr
     let mut names = Vec::new();
     {
         let mut reader = rustix::fs::Dir::read_from(dir).map_err(|e| io_err("readdir", e))?;
-        while let Some(entry) = reader.next() {
+        for entry in reader.by_ref() {
             let entry = entry.map_err(|e| io_err("readdir", e))?;
             let name = entry.file_name().to_bytes();
             if name != b"." && name != b".." {
@@ -333,7 +338,11 @@ pub fn apply_layer(
                 let fd = rustix::fs::openat(
                     &parent,
                     name,
-                    OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    OFlags::WRONLY
+                        | OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::CLOEXEC,
                     Mode::from_raw_mode(0o600),
                 )
                 .map_err(|e| io_err(format!("create {}", String::from_utf8_lossy(&raw)), e))?;
@@ -383,15 +392,26 @@ pub fn apply_layer(
                     .ok_or_else(|| bad(&raw, "hardlink target not extracted yet"))?;
                 match file_type_at(&target_parent, target_name).map_err(|e| io_err("stat", e))? {
                     Some(FileType::RegularFile) => {}
-                    _ => return Err(bad(&raw, "hardlink target is not an extracted regular file")),
+                    _ => {
+                        return Err(bad(
+                            &raw,
+                            "hardlink target is not an extracted regular file",
+                        ))
+                    }
                 }
                 if target == components {
                     continue;
                 }
                 let parent = walk(root, dirs, true, &raw)?.expect("created");
                 remove_at(&parent, name)?;
-                rustix::fs::linkat(&target_parent, *target_name, &parent, name, AtFlags::empty())
-                    .map_err(|e| io_err(format!("link {}", String::from_utf8_lossy(&raw)), e))?;
+                rustix::fs::linkat(
+                    &target_parent,
+                    *target_name,
+                    &parent,
+                    name,
+                    AtFlags::empty(),
+                )
+                .map_err(|e| io_err(format!("link {}", String::from_utf8_lossy(&raw)), e))?;
             }
             // No device nodes, ever; fifos and unknown types are skipped too.
             _ => {
@@ -436,10 +456,11 @@ fn copy_capped(
                 limits.max_bytes
             )));
         }
-        to.write_all(&buf[..n]).map_err(|source| ImageError::Unpack {
-            what: format!("write {}", String::from_utf8_lossy(entry)),
-            source,
-        })?;
+        to.write_all(&buf[..n])
+            .map_err(|source| ImageError::Unpack {
+                what: format!("write {}", String::from_utf8_lossy(entry)),
+                source,
+            })?;
     }
 }
 
@@ -484,7 +505,13 @@ fn apply_whiteout(
 /// and `group` name the sandbox user, and a 0755 root.
 pub fn prepare_root(root: &OwnedFd) -> Result<(), ImageError> {
     use crate::rootfs::{SANDBOX_GID, SANDBOX_UID, SANDBOX_USER, WORKSPACE};
-    for (name, mode) in [("proc", 0o555), ("dev", 0o755), ("tmp", 0o1777), ("workspace", 0o755), ("etc", 0o755)] {
+    for (name, mode) in [
+        ("proc", 0o555),
+        ("dev", 0o755),
+        ("tmp", 0o1777),
+        ("workspace", 0o755),
+        ("etc", 0o755),
+    ] {
         let name = OsStr::new(name);
         match file_type_at(root, name).map_err(|e| io_err("stat", e))? {
             Some(FileType::Directory) => {}
@@ -542,10 +569,11 @@ pub fn prepare_root(root: &OwnedFd) -> Result<(), ImageError> {
         )
         .map_err(|e| io_err(format!("create etc/{file}"), e))?;
         let mut out = File::from(fd);
-        out.write_all(text.as_bytes()).map_err(|source| ImageError::Unpack {
-            what: format!("write etc/{file}"),
-            source,
-        })?;
+        out.write_all(text.as_bytes())
+            .map_err(|source| ImageError::Unpack {
+                what: format!("write etc/{file}"),
+                source,
+            })?;
         rustix::fs::fchmod(&out, Mode::from_raw_mode(0o644)).map_err(|e| io_err("chmod", e))?;
     }
     rustix::fs::fchmod(root, Mode::from_raw_mode(0o755)).map_err(|e| io_err("chmod root", e))?;
@@ -559,8 +587,17 @@ mod tests {
     #[test]
     fn paths_with_dotdot_absolute_or_nul_are_refused() {
         let limits = UnpackLimits::default();
-        for bad_path in [&b"../escape"[..], b"/abs/path", b"a/../../x", b"a/\0b", b"a/.."] {
-            assert!(split_path(bad_path, &limits).is_err(), "{bad_path:?} accepted");
+        for bad_path in [
+            &b"../escape"[..],
+            b"/abs/path",
+            b"a/../../x",
+            b"a/\0b",
+            b"a/..",
+        ] {
+            assert!(
+                split_path(bad_path, &limits).is_err(),
+                "{bad_path:?} accepted"
+            );
         }
         assert_eq!(split_path(b"./a//b/./c", &limits).unwrap(), ["a", "b", "c"]);
         assert!(split_path(b"./", &limits).unwrap().is_empty());

@@ -49,7 +49,15 @@ impl Tar {
             body.extend_from_slice(value);
             body.push(b'\n');
         }
-        self.entry_raw(b"pax", tar::EntryType::XHeader, 0o644, b"", &body, None, (0, 0))
+        self.entry_raw(
+            b"pax",
+            tar::EntryType::XHeader,
+            0o644,
+            b"",
+            &body,
+            None,
+            (0, 0),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -65,11 +73,27 @@ impl Tar {
     ) -> &mut Tar {
         if name.len() > 100 {
             self.pax(&[("path", name)]);
-            return self.entry_raw(b"long-name-placeholder", kind, mode, link, data, declared_size, dev);
+            return self.entry_raw(
+                b"long-name-placeholder",
+                kind,
+                mode,
+                link,
+                data,
+                declared_size,
+                dev,
+            );
         }
         if link.len() > 100 {
             self.pax(&[("linkpath", link)]);
-            return self.entry_raw(name, kind, mode, b"long-link-placeholder", data, declared_size, dev);
+            return self.entry_raw(
+                name,
+                kind,
+                mode,
+                b"long-link-placeholder",
+                data,
+                declared_size,
+                dev,
+            );
         }
         let mut h = tar::Header::new_ustar();
         h.set_entry_type(kind);
@@ -96,19 +120,51 @@ impl Tar {
     }
 
     pub fn file_mode(&mut self, name: &str, data: &[u8], mode: u32) -> &mut Tar {
-        self.entry_raw(name.as_bytes(), tar::EntryType::Regular, mode, b"", data, None, (0, 0))
+        self.entry_raw(
+            name.as_bytes(),
+            tar::EntryType::Regular,
+            mode,
+            b"",
+            data,
+            None,
+            (0, 0),
+        )
     }
 
     pub fn dir(&mut self, name: &str, mode: u32) -> &mut Tar {
-        self.entry_raw(name.as_bytes(), tar::EntryType::Directory, mode, b"", b"", None, (0, 0))
+        self.entry_raw(
+            name.as_bytes(),
+            tar::EntryType::Directory,
+            mode,
+            b"",
+            b"",
+            None,
+            (0, 0),
+        )
     }
 
     pub fn symlink(&mut self, name: &str, target: &str) -> &mut Tar {
-        self.entry_raw(name.as_bytes(), tar::EntryType::Symlink, 0o777, target.as_bytes(), b"", None, (0, 0))
+        self.entry_raw(
+            name.as_bytes(),
+            tar::EntryType::Symlink,
+            0o777,
+            target.as_bytes(),
+            b"",
+            None,
+            (0, 0),
+        )
     }
 
     pub fn hardlink(&mut self, name: &str, target: &str) -> &mut Tar {
-        self.entry_raw(name.as_bytes(), tar::EntryType::Link, 0o644, target.as_bytes(), b"", None, (0, 0))
+        self.entry_raw(
+            name.as_bytes(),
+            tar::EntryType::Link,
+            0o644,
+            target.as_bytes(),
+            b"",
+            None,
+            (0, 0),
+        )
     }
 
     pub fn finish(&mut self) -> Vec<u8> {
@@ -129,20 +185,30 @@ impl Tar {
 pub fn snapshot(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for path in entries {
             let meta = std::fs::symlink_metadata(&path).unwrap();
             use std::os::unix::fs::MetadataExt;
             let rel = path.strip_prefix(base).unwrap().display().to_string();
             if meta.file_type().is_symlink() {
-                out.push(format!("{rel} -> {}", std::fs::read_link(&path).unwrap().display()));
+                out.push(format!(
+                    "{rel} -> {}",
+                    std::fs::read_link(&path).unwrap().display()
+                ));
             } else if meta.is_dir() {
                 out.push(format!("{rel}/ {:o}", meta.mode()));
                 walk(base, &path, out);
             } else {
                 let data = std::fs::read(&path).unwrap();
-                out.push(format!("{rel} {:o} {:?}", meta.mode(), String::from_utf8_lossy(&data)));
+                out.push(format!(
+                    "{rel} {:o} {:?}",
+                    meta.mode(),
+                    String::from_utf8_lossy(&data)
+                ));
             }
         }
     }
@@ -183,7 +249,13 @@ impl Registry {
     /// loud skip) when the tools are missing.
     pub fn start(auth: Option<&str>) -> Option<Registry> {
         for tool in ["docker-registry", "skopeo", "umoci", "python3"] {
-            if Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| !o.status.success()).unwrap_or(true) {
+            if Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .map(|o| !o.status.success())
+                .unwrap_or(true)
+            {
                 skip(&format!("{tool} is not installed (apt-get install docker-registry skopeo umoci busybox-static apache2-utils)"));
                 return None;
             }
@@ -217,7 +289,10 @@ impl Registry {
     }
 
     pub fn kill(&mut self) {
-        let _ = Command::new("kill").arg("-9").arg(self.pid.to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-9")
+            .arg(self.pid.to_string())
+            .status();
         // Reap it (it is not our child: the script started it) by waiting until it is gone.
         for _ in 0..100 {
             if !Path::new(&format!("/proc/{}", self.pid)).exists()
@@ -232,7 +307,8 @@ impl Registry {
     }
 
     pub fn restart(&mut self) {
-        let out = run_script(&["restart", self.dir.path().to_str().unwrap()]).expect("restarting the registry");
+        let out = run_script(&["restart", self.dir.path().to_str().unwrap()])
+            .expect("restarting the registry");
         self.pid = out.split_whitespace().nth(1).unwrap().parse().unwrap();
     }
 
