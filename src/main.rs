@@ -27,6 +27,14 @@ enum Command {
     Doctor(DoctorArgs),
     /// Serve the HTTP API (the older services' routes, a judge endpoint, streaming).
     Serve(ServeCmd),
+    /// Pull an OCI image from a registry into the image store.
+    Pull(localeval::image::cli::PullArgs),
+    /// List the images in the store (reference, digest, size, last use).
+    Images(localeval::image::cli::ImagesArgs),
+    /// Remove images from the store.
+    Rmi(localeval::image::cli::RmiArgs),
+    /// Remove the store's unreferenced roots and blobs.
+    Gc(localeval::image::cli::GcArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -126,6 +134,11 @@ struct RunArgs {
     /// and an /etc/passwd naming the sandbox user) instead of the host profile.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// A pulled image (reference or digest) as the root, instead of the host profile.
+    #[arg(long, value_name = "REF", conflicts_with = "root")]
+    image: Option<String>,
+    #[command(flatten)]
+    store: localeval::image::cli::StoreArgs,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -168,6 +181,10 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Doctor(args) => doctor(args),
         Command::Serve(args) => serve(args),
+        Command::Pull(args) => localeval::image::cli::pull(&args).map(|()| ExitCode::SUCCESS),
+        Command::Images(args) => localeval::image::cli::images(&args).map(|()| ExitCode::SUCCESS),
+        Command::Rmi(args) => localeval::image::cli::rmi(&args).map(|()| ExitCode::SUCCESS),
+        Command::Gc(args) => localeval::image::cli::gc(&args).map(|()| ExitCode::SUCCESS),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {
@@ -299,6 +316,15 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             &dir,
             Vec::new(),
         )?;
+    }
+    // Held for the run: gc and rmi leave a leased root alone.
+    let mut _lease = None;
+    if let Some(image) = &args.image {
+        let store = args.store.open()?;
+        policy.host_profile = store.rootfs_plan(image)?;
+        if let Some(digest) = &policy.host_profile.digest {
+            _lease = Some(store.lease(digest)?);
+        }
     }
     let plan = plan(&request, &policy)?;
     let host = args.host.host()?;
