@@ -86,7 +86,7 @@ fn busybox_pulls_unpacks_and_is_ready_for_the_jail() {
             .permissions()
             .mode()
             & 0o777,
-        0o711
+        0o700
     );
     for private in ["blobs", "tmp", "locks"] {
         let mode = std::fs::metadata(store.root().join(private))

@@ -1,7 +1,7 @@
 //! The content-addressed image store.
 //!
 //! ```text
-//! <root>/                  0711 (roots/ too, for the jail), the rest 0700, owned by the service user
+//! <root>/                  0700, like everything below it, owned by the service user
 //!   blobs/sha256/<hex>     verified blobs (indexes, manifests, configs, layers)
 //!   roots/<hex>            unpacked roots, by manifest digest, ready for the jail
 //!   tmp/                   partial downloads (<hex>.partial, kept for resuming), unpacks
@@ -212,13 +212,13 @@ impl Store {
                 .create(&path)
                 .map_err(|e| store.err(&path, "create directory", e))?;
         }
-        // The root and roots/ are 0711: the jail binds an image root from inside its user
-        // namespace as an unprivileged id, which must be able to traverse (not list) them.
-        // Blobs, tmp, locks and the records stay 0700.
+        // Every directory is 0700, also for stores made before (CVE-2021-41091: unpacked
+        // roots must not be reachable by other host users). The jail opens an image root
+        // here, as the service user, before it enters the sandbox's user namespace.
         for dir in ["", "roots"] {
             let path = store.root.join(dir);
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o711))
-                .map_err(|e| store.err(&path, "chmod 0711", e))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| store.err(&path, "chmod 0700", e))?;
         }
         Ok(store)
     }

@@ -76,6 +76,9 @@ pub struct ChildSide<'a> {
     /// The program's stdin, stdout and stderr pipe ends; the init drops its copies once
     /// the program is forked, so that end of file never waits on the init.
     pub stdio: Option<[OwnedFd; 3]>,
+    /// For a directory root: an `O_PATH` handle on it, opened by the supervisor with the
+    /// service's credentials (the sandbox's own ids may not traverse the image store).
+    pub root_dir: Option<OwnedFd>,
     pub argv: Vec<CString>,
     pub env: Vec<CString>,
     pub rlimits: Vec<(i32, &'static str, u64, u64)>,
@@ -182,7 +185,11 @@ fn build_root(child: &ChildSide) -> Result<(), SetupError> {
     let root = Path::new(NEW_ROOT);
     match &child.spec.rootfs.base {
         RootBase::Directory { path } => {
-            bind_readonly(path, root, "bind image root")?;
+            let source = match &child.root_dir {
+                Some(fd) => PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())),
+                None => path.clone(),
+            };
+            bind_readonly(&source, root, "bind image root")?;
         }
         RootBase::Composed {
             binds,
