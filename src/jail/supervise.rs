@@ -327,12 +327,6 @@ fn clone_and_supervise(
     };
     sys::set_pipe_size(pipes.stdout.1.as_raw_fd(), 1 << 20);
     sys::set_pipe_size(pipes.stderr.1.as_raw_fd(), 1 << 20);
-    let root_dir = match &spec.rootfs.base {
-        crate::rootfs::RootBase::Directory { path } => {
-            Some(sys::open_path_dir(path).at("open image root")?)
-        }
-        crate::rootfs::RootBase::Composed { .. } => None,
-    };
     let argv = to_cstrings(spec.argv.iter().cloned());
     let env = to_cstrings(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
     let rlimits = rlimits(host, &spec.limits);
@@ -345,7 +339,6 @@ fn clone_and_supervise(
             error_write: pipes.error.1,
             report_write: pipes.report.1,
             stdio: Some([pipes.stdin.0, pipes.stdout.1, pipes.stderr.1]),
-            root_dir,
             argv,
             env,
             rlimits,
