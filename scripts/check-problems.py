@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_FILE = os.path.join(HERE, "..", "data", "problems.json")
@@ -63,7 +62,8 @@ def build(lang, src, workdir, env):
     p = subprocess.run(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=300)
     if p.returncode != 0:
-        return None, "compile error: " + p.stdout.decode(errors="replace").strip()[:400]
+        msg = " | ".join(l for l in p.stdout.decode(errors="replace").splitlines() if l.strip())
+        return None, "compile error: " + msg[:400]
     return [exe], None
 
 
@@ -84,23 +84,20 @@ def check_solution(problem, lang, tmproot, env):
     passed, failures = 0, []
     for i, t in enumerate(tests):
         try:
-            start = time.monotonic()
             p = subprocess.run(argv, input=t["input"].encode(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=limit, cwd=workdir, env=env)
-            elapsed = time.monotonic() - start
         except subprocess.TimeoutExpired:
             failures.append(f"FAIL {pid} [{lang}] test {i}: timed out after {limit:.0f}s")
             continue
         if p.returncode != 0:
-            failures.append(f"FAIL {pid} [{lang}] test {i}: exit {p.returncode}: "
-                            + p.stderr.decode(errors="replace").strip()[-300:])
+            err = " | ".join(l for l in p.stderr.decode(errors="replace").splitlines() if l.strip())
+            failures.append(f"FAIL {pid} [{lang}] test {i}: exit {p.returncode}: {err[-300:]}")
             continue
         got, want = norm(p.stdout.decode(errors="replace")), norm(t["output"])
         if got != want:
             failures.append(f"FAIL {pid} [{lang}] test {i}: wrong answer ({first_diff(got, want)})")
             continue
         passed += 1
-        del elapsed
     shutil.rmtree(workdir, ignore_errors=True)
     return passed, failures
 

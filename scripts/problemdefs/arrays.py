@@ -4,13 +4,13 @@ PROBLEMS = []
 
 # ---------------------------------------------------------------- two-sum-indices
 def _g_twosum(rng):
-    n = 20000
+    n = 2500
     a = rand_ints(rng, n, -10**6, 10**6)
     t = a[n - 3] + a[n - 1]
     return arr_input(a, t)
 
 def _g_twosum_none(rng):
-    a = [2 * x for x in rand_ints(rng, 20000, -10**6, 10**6)]
+    a = [2 * x for x in rand_ints(rng, 2500, -10**6, 10**6)]
     return arr_input(a, 1)
 
 PROBLEMS.append(P(
@@ -101,11 +101,11 @@ int main() {
 
 # ---------------------------------------------------------------- contains-nearby-duplicate
 def _g_nearby(rng):
-    n = 30000
+    n = 2000
     return f"{n} 5\n{ints(rand_ints(rng, n, -10**9, 10**9))}\n"
 
 def _g_nearby_yes(rng):
-    n = 30000
+    n = 2000
     a = list(range(n))
     rng.shuffle(a)
     i = rng.randint(100, n - 200)
@@ -191,13 +191,13 @@ int main() {
 
 # ---------------------------------------------------------------- majority-element
 def _g_major(rng):
-    n = 30001
+    n = 2001
     a = [rng.randint(-10**9, 10**9) for _ in range(n // 2)] + [123456789] * (n - n // 2)
     rng.shuffle(a)
     return arr_input(a)
 
 def _g_major_none(rng):
-    n = 30000
+    n = 6000
     a = [rng.randint(1, 3) for _ in range(n)]
     return arr_input(a)
 
@@ -285,10 +285,10 @@ int main() {
 
 # ---------------------------------------------------------------- max-subarray-sum
 def _g_kadane(rng):
-    return arr_input(rand_ints(rng, 50000, -10**9, 10**9))
+    return arr_input(rand_ints(rng, 1800, -10**9, 10**9))
 
 def _g_kadane_pos(rng):
-    return arr_input(rand_ints(rng, 50000, -10**5, 10**9))
+    return arr_input(rand_ints(rng, 1800, -10**5, 10**9))
 
 PROBLEMS.append(P(
     id="max-subarray-sum", title="Maximum Subarray Sum", difficulty="easy",
@@ -367,7 +367,7 @@ int main() {
 
 # ---------------------------------------------------------------- range-sum-queries
 def _g_rsq(rng):
-    n, q = 20000, 20000
+    n, q = 800, 800
     a = rand_ints(rng, n, -10**9, 10**9)
     qs = []
     for _ in range(q):
@@ -451,11 +451,11 @@ int main() {
 
 # ---------------------------------------------------------------- subarray-sum-count
 def _g_subk(rng):
-    n = 50000
+    n = 5000
     return f"{n} 3\n{ints(rand_ints(rng, n, -2, 2))}\n"
 
 def _g_subk_zero(rng):
-    n = 50000
+    n = 5000
     return f"{n} 0\n{ints(rand_ints(rng, n, -1, 1))}\n"
 
 PROBLEMS.append(P(
@@ -533,7 +533,7 @@ int main() {
 
 # ---------------------------------------------------------------- longest-consecutive-run
 def _g_lcr(rng):
-    return arr_input(rand_ints(rng, 50000, -60000, 60000))
+    return arr_input(rand_ints(rng, 2500, -3000, 3000))
 
 PROBLEMS.append(P(
     id="longest-consecutive-run", title="Longest Consecutive Run", difficulty="medium",
@@ -616,7 +616,7 @@ int main() {
 
 # ---------------------------------------------------------------- group-anagrams
 def _g_anag(rng):
-    n = 5000
+    n = 2000
     ws = ["".join(rng.choice("abcd") for _ in range(rng.randint(1, 5))) for _ in range(n)]
     return f"{n}\n{' '.join(ws)}\n"
 
@@ -709,12 +709,12 @@ int main() {
 
 # ---------------------------------------------------------------- product-except-self
 def _g_prod(rng):
-    a = rand_ints(rng, 50000, 0, 10**9)
+    a = rand_ints(rng, 1500, 0, 10**9)
     return arr_input(a)
 
 def _g_prod_zero(rng):
-    a = rand_ints(rng, 30000, 1, 10**9)
-    a[rng.randrange(30000)] = 0
+    a = rand_ints(rng, 1000, 1, 10**9)
+    a[rng.randrange(1000)] = 0
     return arr_input(a)
 
 PROBLEMS.append(P(
@@ -807,7 +807,7 @@ int main() {
 
 # ---------------------------------------------------------------- rotate-array
 def _g_rot(rng):
-    n = 50000
+    n = 1500
     return f"{n} {rng.randint(10**8, 10**9)}\n{ints(rand_ints(rng, n, -10**9, 10**9))}\n"
 
 PROBLEMS.append(P(
@@ -874,7 +874,7 @@ int main() {
 
 # ---------------------------------------------------------------- move-zeros
 def _g_mz(rng):
-    return arr_input([0 if rng.random() < 0.4 else rng.randint(-10**9, 10**9) for _ in range(50000)])
+    return arr_input([0 if rng.random() < 0.4 else rng.randint(-10**9, 10**9) for _ in range(2000)])
 
 PROBLEMS.append(P(
     id="move-zeros", title="Move Zeros to the End", difficulty="easy",
@@ -949,8 +949,8 @@ int main() {
 
 # ---------------------------------------------------------------- merge-sorted-arrays
 def _g_merge(rng):
-    a = sorted(rand_ints(rng, 30000, -10**9, 10**9))
-    b = sorted(rand_ints(rng, 20000, -10**9, 10**9))
+    a = sorted(rand_ints(rng, 1000, -10**9, 10**9))
+    b = sorted(rand_ints(rng, 800, -10**9, 10**9))
     return f"{len(a)}\n{ints(a)}\n{len(b)}\n{ints(b)}\n"
 
 PROBLEMS.append(P(

@@ -194,7 +194,7 @@ int main() {
 
 # ---------------------------------------------------------------- lis-length
 def _g_lis(rng):
-    return arr_input(rand_ints(rng, 100000, -10**9, 10**9))
+    return arr_input(rand_ints(rng, 2000, -10**9, 10**9))
 
 PROBLEMS.append(P(
     id="lis-length", title="Longest Increasing Subsequence", difficulty="medium",
@@ -359,7 +359,7 @@ int main() {
 
 # ---------------------------------------------------------------- house-robber
 def _g_rob(rng):
-    return arr_input(rand_ints(rng, 100000, 0, 10**9))
+    return arr_input(rand_ints(rng, 2000, 0, 10**9))
 
 PROBLEMS.append(P(
     id="house-robber", title="Non-Adjacent Maximum Sum", difficulty="easy",
@@ -420,7 +420,7 @@ int main() {
 
 # ---------------------------------------------------------------- grid-paths-obstacles
 def _g_grid(rng):
-    r, c = 500, 500
+    r, c = 120, 120
     rows = ["".join("#" if rng.random() < 0.08 else "." for _ in range(c)) for _ in range(r)]
     rows[0] = "." + rows[0][1:]
     rows[-1] = rows[-1][:-1] + "."
@@ -723,7 +723,7 @@ int main() {
 
 # ---------------------------------------------------------------- decode-ways
 def _g_decode(rng):
-    return "".join(rng.choice("1111222345678910") for _ in range(100000)).replace("00", "01")[:100000] + "\n"
+    return "".join(rng.choice("1111222345678910") for _ in range(20000)).replace("00", "01")[:20000] + "\n"
 
 PROBLEMS.append(P(
     id="decode-ways", title="Decode Ways", difficulty="medium",

@@ -17,11 +17,11 @@ def _grid(rng, r, c, p):
 
 # ---------------------------------------------------------------- number-of-islands
 def _g_isl(rng):
-    g = _grid(rng, 600, 600, 0.4)
-    return "600 600\n" + "\n".join(g) + "\n"
+    g = _grid(rng, 130, 130, 0.4)
+    return "130 130\n" + "\n".join(g) + "\n"
 
 def _g_isl_snake(rng):
-    r, c = 400, 400
+    r, c = 100, 100
     g = [["#"] * c if i % 2 == 0 else ["."] * c for i in range(r)]
     for i in range(1, r, 2):
         g[i][c - 1 if (i // 2) % 2 == 0 else 0] = "#"
@@ -132,9 +132,9 @@ int main() {
 
 # ---------------------------------------------------------------- grid-shortest-path
 def _g_maze(rng):
-    g = [list(row) for row in _grid(rng, 500, 500, 0.3)]
-    g[0][0] = "S"; g[499][499] = "E"
-    return "500 500\n" + "\n".join("".join(row) for row in g) + "\n"
+    g = [list(row) for row in _grid(rng, 130, 130, 0.3)]
+    g[0][0] = "S"; g[129][129] = "E"
+    return "130 130\n" + "\n".join("".join(row) for row in g) + "\n"
 
 PROBLEMS.append(P(
     id="grid-shortest-path", title="Shortest Path in a Maze", difficulty="medium",
@@ -234,7 +234,7 @@ int main() {
 
 # ---------------------------------------------------------------- dijkstra-distances
 def _g_dij(rng):
-    n, m = 20000, 60000
+    n, m = 800, 1500
     es = [f"{rng.randrange(n)} {rng.randrange(n)} {rng.randint(0, 10**9)}" for _ in range(m)]
     return f"{n} {m}\n" + "\n".join(es) + "\n"
 
@@ -376,18 +376,18 @@ int main() {
 
 # ---------------------------------------------------------------- topological-order
 def _g_topo(rng):
-    n = 20000
+    n = 1000
     perm = list(range(n)); rng.shuffle(perm)
     es = set()
-    while len(es) < 50000:
+    while len(es) < 2500:
         a, b = sorted(rng.sample(range(n), 2))
         es.add((perm[a], perm[b]))
     es = sorted(es)
     return f"{n} {len(es)}\n" + "\n".join(f"{u} {v}" for u, v in es) + "\n"
 
 def _g_topo_cycle(rng):
-    n = 20000
-    es = [(i, i + 1) for i in range(n - 1)] + [(n - 1, 5000)]
+    n = 2000
+    es = [(i, i + 1) for i in range(n - 1)] + [(n - 1, 500)]
     return f"{n} {len(es)}\n" + "\n".join(f"{u} {v}" for u, v in es) + "\n"
 
 PROBLEMS.append(P(
@@ -517,7 +517,7 @@ int main() {
 
 # ---------------------------------------------------------------- connected-components
 def _g_cc(rng):
-    n, m = 100000, 80000
+    n, m = 3000, 2000
     es = [f"{rng.randrange(n)} {rng.randrange(n)}" for _ in range(m)]
     return f"{n} {m}\n" + "\n".join(es) + "\n"
 
@@ -604,15 +604,15 @@ int main() {
 
 # ---------------------------------------------------------------- bipartite-check
 def _g_bip(rng):
-    n = 50000
+    n = 2000
     es = []
-    for _ in range(100000):
+    for _ in range(2500):
         u = rng.randrange(0, n, 2); v = rng.randrange(1, n, 2)
         es.append(f"{u} {v}")
     return f"{n} {len(es)}\n" + "\n".join(es) + "\n"
 
 def _g_bip_no(rng):
-    n = 50000
+    n = 2000
     es = [f"{i} {i + 1}" for i in range(n - 1)] + ["0 48"]
     return f"{n} {len(es)}\n" + "\n".join(es) + "\n"
 

@@ -45,8 +45,8 @@ func (h *MaxHeap) Pop() interface{} {
 
 # ---------------------------------------------------------------- binary-search-first-last
 def _g_bs(rng):
-    a = sorted(rand_ints(rng, 100000, -1000, 1000))
-    qs = rand_ints(rng, 100000, -1100, 1100)
+    a = sorted(rand_ints(rng, 3000, -1000, 1000))
+    qs = rand_ints(rng, 2000, -1100, 1100)
     return arr_input(a, len(qs), "\n".join(map(str, qs)))
 
 PROBLEMS.append(P(
@@ -134,10 +134,10 @@ int main() {
 
 # ---------------------------------------------------------------- search-rotated-array
 def _g_rot(rng):
-    a = sorted(set(rand_ints(rng, 100000, -10**9, 10**9)))
+    a = sorted(set(rand_ints(rng, 1500, -10**9, 10**9)))
     k = rng.randrange(len(a))
     a = a[k:] + a[:k]
-    qs = [rng.choice(a) if rng.random() < 0.5 else rng.randint(-10**9, 10**9) for _ in range(50000)]
+    qs = [rng.choice(a) if rng.random() < 0.5 else rng.randint(-10**9, 10**9) for _ in range(1000)]
     return arr_input(a, len(qs), "\n".join(map(str, qs)))
 
 PROBLEMS.append(P(
@@ -257,7 +257,7 @@ int main() {
 # ---------------------------------------------------------------- integer-sqrt
 def _g_isqrt(rng):
     xs = []
-    for _ in range(20000):
+    for _ in range(800):
         r = rng.random()
         if r < 0.3:
             x = rng.randint(0, 10**18)
@@ -345,11 +345,11 @@ int main() {
 
 # ---------------------------------------------------------------- min-eating-speed
 def _g_koko(rng):
-    p = rand_ints(rng, 100000, 1, 10**9)
+    p = rand_ints(rng, 1800, 1, 10**9)
     return f"{len(p)} {rng.randint(len(p), 10**9)}\n{ints(p)}\n"
 
 def _g_koko_tight(rng):
-    p = rand_ints(rng, 100000, 1, 10**9)
+    p = rand_ints(rng, 1800, 1, 10**9)
     return f"{len(p)} {len(p) + 17}\n{ints(p)}\n"
 
 PROBLEMS.append(P(
@@ -441,7 +441,7 @@ int main() {
 
 # ---------------------------------------------------------------- kth-largest
 def _g_kth(rng):
-    a = rand_ints(rng, 100000, -10**9, 10**9)
+    a = rand_ints(rng, 1800, -10**9, 10**9)
     return f"{len(a)} {rng.randint(1, len(a))}\n{ints(a)}\n"
 
 PROBLEMS.append(P(
@@ -501,7 +501,7 @@ int main() {
 # ---------------------------------------------------------------- merge-intervals
 def _g_mi(rng):
     iv = []
-    for _ in range(50000):
+    for _ in range(1000):
         s = rng.randint(-10**9, 10**9 - 100000)
         iv.append(f"{s} {s + rng.randint(0, 50000)}")
     return f"{len(iv)}\n" + "\n".join(iv) + "\n"
@@ -595,7 +595,7 @@ int main() {
 # ---------------------------------------------------------------- meeting-rooms
 def _g_rooms(rng):
     iv = []
-    for _ in range(100000):
+    for _ in range(1000):
         s = rng.randint(0, 10**9 - 1)
         iv.append(f"{s} {min(10**9, s + rng.randint(1, 10**6))}")
     return f"{len(iv)}\n" + "\n".join(iv) + "\n"
@@ -684,7 +684,7 @@ int main() {
 
 # ---------------------------------------------------------------- sort-by-frequency
 def _g_freq(rng):
-    return arr_input([rng.randint(-300, 300) for _ in range(50000)])
+    return arr_input([rng.randint(-300, 300) for _ in range(3000)])
 
 PROBLEMS.append(P(
     id="sort-by-frequency", title="Sort by Frequency", difficulty="easy",
@@ -764,10 +764,10 @@ int main() {
 
 # ---------------------------------------------------------------- count-inversions
 def _g_inv(rng):
-    return arr_input(rand_ints(rng, 100000, -10**9, 10**9))
+    return arr_input(rand_ints(rng, 1800, -10**9, 10**9))
 
 def _g_inv_rev(rng):
-    return arr_input(list(range(100000, 0, -1)))
+    return arr_input(list(range(3000, 0, -1)))
 
 PROBLEMS.append(P(
     id="count-inversions", title="Count Inversions", difficulty="hard",
@@ -884,7 +884,7 @@ int main() {
 
 # ---------------------------------------------------------------- container-most-water
 def _g_water(rng):
-    return arr_input(rand_ints(rng, 100000, 0, 10**9))
+    return arr_input(rand_ints(rng, 1800, 0, 10**9))
 
 PROBLEMS.append(P(
     id="container-most-water", title="Container With Most Water", difficulty="medium",
@@ -966,7 +966,7 @@ int main() {
 
 # ---------------------------------------------------------------- running-median
 def _g_rmed(rng):
-    return arr_input(rand_ints(rng, 50000, -10**9, 10**9))
+    return arr_input(rand_ints(rng, 1500, -10**9, 10**9))
 
 PROBLEMS.append(P(
     id="running-median", title="Running Median", difficulty="hard",
@@ -1059,7 +1059,7 @@ int main() {
 
 # ---------------------------------------------------------------- last-stone-weight
 def _g_stones(rng):
-    return arr_input(rand_ints(rng, 100000, 1, 10**9))
+    return arr_input(rand_ints(rng, 1800, 1, 10**9))
 
 PROBLEMS.append(P(
     id="last-stone-weight", title="Last Stone Weight", difficulty="easy",

@@ -16,10 +16,10 @@ def _balanced(rng, n):
     return "".join(out)
 
 def _g_br(rng):
-    return _balanced(rng, 100000) + "\n"
+    return _balanced(rng, 20000) + "\n"
 
 def _g_br_bad(rng):
-    s = list(_balanced(rng, 100000))
+    s = list(_balanced(rng, 20000))
     i = len(s) // 2
     while s[i] not in ")]}":
         i += 1
@@ -123,8 +123,8 @@ def _g_rpn(rng):
         if op == "-": return a - b
         if op == "*": return a * b
         return None if b == 0 else _tdiv(a, b)
-    while len(toks) < 20000 or len(st) > 1:
-        if len(st) >= 2 and (len(toks) >= 20000 or rng.random() < 0.45):
+    while len(toks) < 5000 or len(st) > 1:
+        if len(st) >= 2 and (len(toks) >= 5000 or rng.random() < 0.45):
             b, a = st[-1], st[-2]
             for op in rng.sample("+-*/", 4):
                 r = ap(op, a, b)
@@ -239,7 +239,7 @@ int main() {
 
 # ---------------------------------------------------------------- daily-temperatures
 def _g_temps(rng):
-    return arr_input(rand_ints(rng, 100000, 30, 100))
+    return arr_input(rand_ints(rng, 4000, 30, 100))
 
 PROBLEMS.append(P(
     id="daily-temperatures", title="Days Until Warmer", difficulty="medium",
@@ -327,10 +327,10 @@ int main() {
 
 # ---------------------------------------------------------------- largest-rectangle-histogram
 def _g_hist(rng):
-    return arr_input(rand_ints(rng, 100000, 0, 10**9))
+    return arr_input(rand_ints(rng, 1800, 0, 10**9))
 
 def _g_hist_stairs(rng):
-    return arr_input(list(range(1, 50001)) + list(range(50000, 0, -1)))
+    return arr_input(list(range(1, 1501)) + list(range(1500, 0, -1)))
 
 PROBLEMS.append(P(
     id="largest-rectangle-histogram", title="Largest Rectangle in a Histogram", difficulty="hard",
@@ -425,7 +425,7 @@ int main() {
 # ---------------------------------------------------------------- min-stack
 def _g_minstack(rng):
     ops = []
-    for _ in range(50000):
+    for _ in range(1500):
         r = rng.random()
         if r < 0.4:
             ops.append(f"push {rng.randint(-10**9, 10**9)}")
@@ -577,7 +577,7 @@ def _calc_expr(rng, depth):
 
 def _g_calc(rng):
     s, v = _calc_expr(rng, 6)
-    while len(s) < 20000:
+    while len(s) < 15000:
         ts, tv = _calc_expr(rng, 6)
         op = "+" if abs(v + tv) <= 10**12 else "-"
         v = v + tv if op == "+" else v - tv
@@ -751,7 +751,7 @@ int main() {
 
 # ---------------------------------------------------------------- longest-valid-parentheses
 def _g_lvp(rng):
-    return "".join(rng.choice("((()") if rng.random() < 0.5 else rng.choice("())") for _ in range(100000)) + "\n"
+    return "".join(rng.choice("((()") if rng.random() < 0.5 else rng.choice("())") for _ in range(20000)) + "\n"
 
 PROBLEMS.append(P(
     id="longest-valid-parentheses", title="Longest Valid Parentheses", difficulty="hard",
@@ -835,7 +835,7 @@ int main() {
 
 # ---------------------------------------------------------------- trapping-rain-water
 def _g_trap(rng):
-    return arr_input(rand_ints(rng, 100000, 0, 10**9))
+    return arr_input(rand_ints(rng, 1800, 0, 10**9))
 
 PROBLEMS.append(P(
     id="trapping-rain-water", title="Trapping Rain Water", difficulty="hard",

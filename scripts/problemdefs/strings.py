@@ -14,7 +14,7 @@ import (
 # ---------------------------------------------------------------- run-length-encoding
 def _g_rle(rng):
     parts = []
-    for _ in range(20000):
+    for _ in range(3000):
         parts.append(rng.choice("abcxyz") * rng.choice([1, 1, 2, 3, 15]))
     return "".join(parts) + "\n"
 
@@ -88,7 +88,7 @@ int main() {
 # ---------------------------------------------------------------- longest-common-prefix
 def _g_lcp(rng):
     pre = word(rng, 50, 50)
-    ws = [pre + word(rng, 0, 30) for _ in range(2000)]
+    ws = [pre + word(rng, 0, 30) for _ in range(300)]
     return f"{len(ws)}\n{' '.join(ws)}\n"
 
 PROBLEMS.append(P(
@@ -154,12 +154,12 @@ int main() {
 
 # ---------------------------------------------------------------- anagram-check
 def _g_anagram(rng):
-    s = word(rng, 100000, 100000, "abcde")
+    s = word(rng, 10000, 10000, "abcde")
     t = list(s); rng.shuffle(t)
     return s + " " + "".join(t) + "\n"
 
 def _g_anagram_no(rng):
-    s = word(rng, 100000, 100000, "abcde")
+    s = word(rng, 10000, 10000, "abcde")
     t = list(s); rng.shuffle(t); t[5] = "a" if t[5] != "a" else "b"
     return s + " " + "".join(t) + "\n"
 
@@ -225,13 +225,13 @@ int main() {
 
 # ---------------------------------------------------------------- palindrome-one-deletion
 def _g_pal1(rng):
-    h = word(rng, 50000, 50000, "ab")
+    h = word(rng, 5000, 5000, "ab")
     s = h + h[::-1]
     i = rng.randrange(len(s))
     return s[:i] + "c" + s[i:] + "\n"
 
 def _g_pal1_no(rng):
-    h = word(rng, 50000, 50000, "ab")
+    h = word(rng, 5000, 5000, "ab")
     s = list(h + h[::-1])
     s[10] = "c"; s[-30] = "d"
     return "".join(s) + "\n"
@@ -310,7 +310,7 @@ int main() {
 
 # ---------------------------------------------------------------- longest-unique-substring
 def _g_lus(rng):
-    return word(rng, 100000, 100000) + "\n"
+    return word(rng, 20000, 20000) + "\n"
 
 PROBLEMS.append(P(
     id="longest-unique-substring", title="Longest Substring Without Repeats", difficulty="medium",
@@ -461,13 +461,13 @@ int main() {
 
 # ---------------------------------------------------------------- pattern-occurrences
 def _g_occ(rng):
-    t = word(rng, 100000, 100000, "ab")
+    t = word(rng, 20000, 20000, "ab")
     p = t[5000:5012]
     return f"{t} {p}\n"
 
 def _g_occ_many(rng):
-    t = "a" * 50000 + "b" + "a" * 49999
-    return f"{t} {'a' * 49990}b\n"
+    t = "a" * 10000 + "b" + "a" * 9999
+    return f"{t} {'a' * 9990}b\n"
 
 PROBLEMS.append(P(
     id="pattern-occurrences", title="Find All Pattern Occurrences", difficulty="medium",
@@ -588,12 +588,12 @@ int main() {
 
 # ---------------------------------------------------------------- minimum-window-substring
 def _g_mws(rng):
-    s = word(rng, 100000, 100000)
+    s = word(rng, 15000, 15000)
     t = word(rng, 30, 30)
     return f"{s} {t}\n"
 
 def _g_mws_none(rng):
-    s = word(rng, 100000, 100000, "abcdefghijklmnopqrstuvwxy")
+    s = word(rng, 15000, 15000, "abcdefghijklmnopqrstuvwxy")
     return f"{s} abcz\n"
 
 PROBLEMS.append(P(
@@ -701,8 +701,8 @@ int main() {
 
 # ---------------------------------------------------------------- add-big-integers
 def _g_add(rng):
-    a = str(rng.randint(1, 9)) + word(rng, 19999, 19999, "0123456789")
-    b = str(rng.randint(1, 9)) + word(rng, 15000, 15000, "0123456789")
+    a = str(rng.randint(1, 9)) + word(rng, 9999, 9999, "0123456789")
+    b = str(rng.randint(1, 9)) + word(rng, 8000, 8000, "0123456789")
     return f"{a} {b}\n"
 
 PROBLEMS.append(P(
@@ -958,16 +958,16 @@ int main() {
 
 # ---------------------------------------------------------------- isomorphic-strings
 def _g_iso(rng):
-    s = word(rng, 100000, 100000)
+    s = word(rng, 10000, 10000)
     perm = list("abcdefghijklmnopqrstuvwxyz"); rng.shuffle(perm)
     t = "".join(perm[ord(c) - 97] for c in s)
     return f"{s} {t}\n"
 
 def _g_iso_no(rng):
-    s = word(rng, 100000, 100000, "abcdefghij")
+    s = word(rng, 10000, 10000, "abcdefghij")
     perm = list("abcdefghijklmnopqrstuvwxyz"); rng.shuffle(perm)
     t = list(perm[ord(c) - 97] for c in s)
-    t[99990] = perm[25]
+    t[9990] = perm[25]
     return f"{s} {''.join(t)}\n"
 
 PROBLEMS.append(P(
