@@ -13,7 +13,11 @@ use localeval::outcome::{Outcome, Verdict};
 use localeval::plan::{plan, ExecRequest, Policy, WorkspaceFile};
 
 #[derive(Parser)]
-#[command(name = "localeval", version, about = "Run untrusted code in a per-execution Linux sandbox, serve it over HTTP, and evaluate local LLMs.")]
+#[command(
+    name = "localeval",
+    version,
+    about = "Run untrusted code in a per-execution Linux sandbox, serve it over HTTP, and evaluate local LLMs."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -199,14 +203,22 @@ fn main() -> ExitCode {
 fn limit_request(args: &RunArgs) -> Result<LimitRequest> {
     Ok(LimitRequest {
         wall_ms: args.timeout.as_deref().map(parse_duration_ms).transpose()?,
-        cpu_ms: args.cpu_time.as_deref().map(parse_duration_ms).transpose()?,
+        cpu_ms: args
+            .cpu_time
+            .as_deref()
+            .map(parse_duration_ms)
+            .transpose()?,
         memory_bytes: args.memory.as_deref().map(parse_size_bytes).transpose()?,
         cpu_millis: args.cpus.map(|c| (c * 1000.0).round() as u32),
         pids: args.pids,
         output_bytes: args.output.as_deref().map(parse_size_bytes).transpose()?,
         tmpfs_bytes: args.tmpfs.as_deref().map(parse_size_bytes).transpose()?,
         tmpfs_inodes: None,
-        file_size_bytes: args.file_size.as_deref().map(parse_size_bytes).transpose()?,
+        file_size_bytes: args
+            .file_size
+            .as_deref()
+            .map(parse_size_bytes)
+            .transpose()?,
         open_files: args.open_files,
     })
 }
@@ -309,7 +321,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let request = request(&args)?;
     let mut policy = policy;
     if let Some(dir) = &args.root {
-        let dir = std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
+        let dir =
+            std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
         policy.host_profile = localeval::rootfs::RootfsPlan::directory(
             &dir.display().to_string(),
             None,
@@ -369,8 +382,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             eprintln!(
                 "localeval: verdict {}{}{}{}",
                 outcome.verdict,
-                outcome.exit_code.map(|c| format!(", exit code {c}")).unwrap_or_default(),
-                outcome.signal.map(|s| format!(", signal {s}")).unwrap_or_default(),
+                outcome
+                    .exit_code
+                    .map(|c| format!(", exit code {c}"))
+                    .unwrap_or_default(),
+                outcome
+                    .signal
+                    .map(|s| format!(", signal {s}"))
+                    .unwrap_or_default(),
                 if why.is_empty() {
                     String::new()
                 } else {
@@ -403,7 +422,8 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     let host = args.host.host()?;
     // Doctor goes through the launcher, as the service does.
     let launcher = localeval::jail::launcher::Launcher::start(host)?;
-    let mut report = localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
+    let mut report =
+        localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
     launcher.host().cgroups.restore();
     if !launcher.host().rootless && !args.no_rootless_view {
         use std::os::unix::process::CommandExt;
@@ -444,13 +464,24 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 fn print_doctor(report: &localeval::doctor::DoctorReport) {
     let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-    println!("localeval {} on Linux {}", report.localeval_version, report.kernel);
+    println!(
+        "localeval {} on Linux {}",
+        report.localeval_version, report.kernel
+    );
     println!(
         "identity      uid {}{}",
         report.uid,
-        if report.rootless { " (rootless)" } else { " (root)" }
+        if report.rootless {
+            " (rootless)"
+        } else {
+            " (root)"
+        }
     );
-    println!("[{}] sandbox  {}", mark(report.sandbox.ok), report.sandbox.detail);
+    println!(
+        "[{}] sandbox  {}",
+        mark(report.sandbox.ok),
+        report.sandbox.detail
+    );
     println!("cgroups       {}", report.cgroup_mode);
     if let Ok(serde_json::Value::Object(enforced)) = serde_json::to_value(&report.enforced) {
         let how: Vec<String> = enforced
@@ -460,7 +491,10 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
             .collect();
         println!("limits        {}", how.join(" "));
     }
-    println!("seccomp       profile sha256 {}", report.seccomp_profile_sha256);
+    println!(
+        "seccomp       profile sha256 {}",
+        report.seccomp_profile_sha256
+    );
     for w in &report.weakened {
         println!("weakened      {w}");
     }
@@ -478,7 +512,10 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
         println!(
             "[{}] rootless (uid 65534): {} cgroups={}",
             mark(ok),
-            view["sandbox"]["detail"].as_str().or(view["error"].as_str()).unwrap_or("?"),
+            view["sandbox"]["detail"]
+                .as_str()
+                .or(view["error"].as_str())
+                .unwrap_or("?"),
             view["cgroup_mode"].as_str().unwrap_or("?")
         );
         if let Some(weak) = view["weakened"].as_array() {
@@ -503,7 +540,9 @@ fn probe_syscall(nr: i64, args: &[String]) -> Result<ExitCode> {
     // Without a controlling terminal, a vhangup that slipped through would hang up nothing.
     let _ = localeval::sys::setsid();
     let filters = localeval::jail::seccomp::Filters::load(None)?;
-    filters.install().context("installing the seccomp filters")?;
+    filters
+        .install()
+        .context("installing the seccomp filters")?;
     match localeval::sys::raw_syscall(nr, values) {
         Ok(ret) => println!("ok {ret}"),
         Err(errno) => println!("errno {} {errno}", localeval::sys::errno_name(errno)),
