@@ -453,31 +453,22 @@ pub fn clear_capabilities() -> SysResult<()> {
 
 pub fn setgroups_empty() -> SysResult<()> {
     // SAFETY: a zero-length list with a null pointer is valid.
-    check(
-        unsafe { libc::setgroups(0, std::ptr::null()) } as _,
-        "setgroups",
-        || "0, []".into(),
-    )?;
+    let ret = unsafe { libc::setgroups(0, std::ptr::null()) };
+    check(ret as _, "setgroups", || "0, []".into())?;
     Ok(())
 }
 
 pub fn setresgid(gid: u32) -> SysResult<()> {
     // SAFETY: integer arguments only.
-    check(
-        unsafe { libc::setresgid(gid, gid, gid) } as _,
-        "setresgid",
-        || format!("{gid}, {gid}, {gid}"),
-    )?;
+    let ret = unsafe { libc::setresgid(gid, gid, gid) };
+    check(ret as _, "setresgid", || format!("{gid}, {gid}, {gid}"))?;
     Ok(())
 }
 
 pub fn setresuid(uid: u32) -> SysResult<()> {
     // SAFETY: integer arguments only.
-    check(
-        unsafe { libc::setresuid(uid, uid, uid) } as _,
-        "setresuid",
-        || format!("{uid}, {uid}, {uid}"),
-    )?;
+    let ret = unsafe { libc::setresuid(uid, uid, uid) };
+    check(ret as _, "setresuid", || format!("{uid}, {uid}, {uid}"))?;
     Ok(())
 }
 
@@ -645,17 +636,14 @@ pub fn mkdir(path: &std::path::Path, mode: u32) -> SysResult<()> {
 pub fn symlink(target: &std::path::Path, link: &std::path::Path) -> SysResult<()> {
     let (t, l) = (cpath(target), cpath(link));
     // SAFETY: both paths are NUL-terminated.
-    check(
-        unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } as _,
-        "symlink",
-        || {
-            format!(
-                "{:?}, {:?}",
-                target.display().to_string(),
-                link.display().to_string()
-            )
-        },
-    )?;
+    let ret = unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) };
+    check(ret as _, "symlink", || {
+        format!(
+            "{:?}, {:?}",
+            target.display().to_string(),
+            link.display().to_string()
+        )
+    })?;
     Ok(())
 }
 
@@ -684,11 +672,8 @@ pub fn write_new_file(path: &std::path::Path, content: &[u8], mode: u32) -> SysR
         e
     })?;
     // SAFETY: the fd is valid; fchmod sets the mode past the umask.
-    check(
-        unsafe { libc::fchmod(fd.as_raw_fd(), mode) } as _,
-        "fchmod",
-        || format!("{:?}, {mode:o}", name()),
-    )?;
+    let ret = unsafe { libc::fchmod(fd.as_raw_fd(), mode) };
+    check(ret as _, "fchmod", || format!("{:?}, {mode:o}", name()))?;
     Ok(())
 }
 
@@ -848,11 +833,8 @@ pub fn open_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
 pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds is valid for two ints.
-    check(
-        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as _,
-        "pipe2",
-        || "O_CLOEXEC".into(),
-    )?;
+    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    check(ret as _, "pipe2", || "O_CLOEXEC".into())?;
     // SAFETY: pipe2 returned two new fds that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -893,11 +875,8 @@ pub fn dup2(from: RawFd, to: RawFd) -> SysResult<()> {
 /// `dup3(from, to, O_CLOEXEC)`: `to` becomes a close-on-exec copy of `from`.
 pub fn dup3_cloexec(from: RawFd, to: RawFd) -> SysResult<()> {
     // SAFETY: dup3 on fds the caller owns; `to` is replaced atomically.
-    check(
-        unsafe { libc::dup3(from, to, libc::O_CLOEXEC) } as _,
-        "dup3",
-        || format!("{from}, {to}, O_CLOEXEC"),
-    )?;
+    let ret = unsafe { libc::dup3(from, to, libc::O_CLOEXEC) };
+    check(ret as _, "dup3", || format!("{from}, {to}, O_CLOEXEC"))?;
     Ok(())
 }
 

@@ -208,7 +208,7 @@ fn terminal_injection_ioctls_are_refused_even_with_high_bits_set() {
         0x541C,
         0x5423,
         0x1_0000_5412,
-        0xffff_ffff_0000_541C,
+        0xffff_ffff_0000_541c,
     ] {
         assert_eq!(
             probe(libc::SYS_ioctl, &[0, cmd, 0]),

@@ -696,7 +696,7 @@ impl Watch {
                     kill(KillReason::Cpu, &mut killed);
                 } else {
                     // The earliest the limit can be reached, at the CPU quota's pace.
-                    let pace = (limits.cpu_millis as u64).max(1000).min(2000 * 64);
+                    let pace = (limits.cpu_millis as u64).clamp(1000, 2000 * 64);
                     let left_ms = (limits.cpu_ms - used) * 1000 / pace;
                     next_cpu_check = now + Duration::from_millis(left_ms.clamp(2, 250));
                 }
