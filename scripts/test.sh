@@ -9,6 +9,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 scripts/setup.sh --tests
 
+echo "== formatting and lints (every unsafe block documented: clippy::undocumented_unsafe_blocks)"
+cargo fmt --all -- --check
+cargo clippy --release --locked --all-targets -- -D warnings
+
 echo "== cargo build"
 cargo build --release --locked --all-targets
 
