@@ -40,4 +40,10 @@ if ! command -v cargo >/dev/null 2>&1; then
     export PATH="$HOME/.cargo/bin:$PATH"
   fi
 fi
+# The test suite's formatting and lint gates.
+if [ "$want_tests" = 1 ] && command -v rustup >/dev/null 2>&1; then
+  for component in clippy rustfmt; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+  done
+fi
 echo "setup: done"
