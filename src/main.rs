@@ -424,6 +424,7 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     let launcher = localeval::jail::launcher::Launcher::start(host)?;
     let mut report =
         localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
+    launcher.shutdown();
     launcher.host().cgroups.restore();
     if !launcher.host().rootless && !args.no_rootless_view {
         use std::os::unix::process::CommandExt;

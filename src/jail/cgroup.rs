@@ -522,9 +522,31 @@ impl V2 {
         Ok(run)
     }
 
+    /// Waits (briefly) until this process is alone in its leaf — the launcher and the
+    /// supervisors are gone — then disables the controllers it enabled, moves itself back
+    /// and removes the leaf. The order matters: a cgroup with controllers enabled for its
+    /// children cannot hold processes, and a cgroup with processes cannot be removed.
     fn restore(&self) {
+        if let Some(leaf) = &self.supervisor_leaf {
+            let me = std::process::id().to_string();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let procs = std::fs::read_to_string(leaf.join("cgroup.procs")).unwrap_or_default();
+                if procs.split_whitespace().all(|p| p == me) || Instant::now() >= deadline {
+                    if Instant::now() >= deadline {
+                        tracing::warn!(leaf = %leaf.display(), %procs, "processes still in the supervisor cgroup");
+                    }
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         for c in self.enabled_here.iter().rev() {
-            let _ = std::fs::write(self.parent.join("cgroup.subtree_control"), format!("-{c}"));
+            if let Err(e) =
+                std::fs::write(self.parent.join("cgroup.subtree_control"), format!("-{c}"))
+            {
+                tracing::warn!(controller = %c, error = %e, "cannot disable a controller localeval enabled");
+            }
         }
         if let Some(leaf) = &self.supervisor_leaf {
             if self.enabled_here.len() == self.controllers.len() || self.controllers.is_empty() {
@@ -532,7 +554,9 @@ impl V2 {
                     self.parent.join("cgroup.procs"),
                     std::process::id().to_string(),
                 );
-                let _ = std::fs::remove_dir(leaf);
+                if let Err(e) = std::fs::remove_dir(leaf) {
+                    tracing::warn!(leaf = %leaf.display(), error = %e, "supervisor cgroup left behind");
+                }
             }
         }
     }

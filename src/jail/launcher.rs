@@ -29,7 +29,8 @@ pub struct Launcher {
 }
 
 struct Inner {
-    control: Mutex<OwnedFd>,
+    /// The socket to the launcher; taken (closed) by [`Launcher::shutdown`].
+    control: Mutex<Option<OwnedFd>>,
     host: Host,
     pid: libc::pid_t,
     in_flight: Mutex<Vec<(u64, OwnedFd)>>,
@@ -55,7 +56,7 @@ impl Launcher {
                 drop(theirs);
                 Ok(Launcher {
                     inner: Arc::new(Inner {
-                        control: Mutex::new(ours),
+                        control: Mutex::new(Some(ours)),
                         host,
                         pid,
                         in_flight: Mutex::new(Vec::new()),
@@ -73,6 +74,22 @@ impl Launcher {
 
     pub fn pid(&self) -> libc::pid_t {
         self.inner.pid
+    }
+
+    /// Stops the launcher: no new runs; it exits once it sees its socket close, and this
+    /// waits for that. Runs already in flight finish in their own supervisors (cancel them
+    /// first with [`Launcher::cancel_all`] to end them now).
+    pub fn shutdown(&self) {
+        let control = self
+            .inner
+            .control
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if control.is_some() {
+            drop(control);
+            let _ = sys::wait4(self.inner.pid, 0);
+        }
     }
 
     /// Makes every run in flight stop now: each supervisor sees its client hang up, kills
@@ -97,7 +114,10 @@ impl Launcher {
         let (ours, theirs) = sys::socketpair().map_err(|e| e.to_string())?;
         {
             let control = self.inner.control.lock().unwrap_or_else(|e| e.into_inner());
-            sys::send_fd(&control, theirs.as_raw_fd())
+            let control = control
+                .as_ref()
+                .ok_or("the launcher is shut down: no new runs")?;
+            sys::send_fd(control, theirs.as_raw_fd())
                 .map_err(|e| format!("the launcher is gone: {e}"))?;
         }
         drop(theirs);

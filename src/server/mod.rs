@@ -444,6 +444,7 @@ pub fn serve(args: &ServeArgs, host_config: HostConfig) -> Result<(), ServerErro
     // Before any thread exists: the launcher forks every sandbox from here on.
     let launcher = Launcher::start(host)?;
     let result = serve_with(config, policy, host_info, &launcher);
+    launcher.shutdown();
     launcher.host().cgroups.restore();
     result
 }
