@@ -29,3 +29,4 @@ pub mod sys;
 
 /// The version recorded in every result's provenance.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub mod server;

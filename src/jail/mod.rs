@@ -128,6 +128,7 @@ impl Default for HostConfig {
 }
 
 /// What this host gives the jail, probed once at startup before any thread or fork.
+#[derive(Clone)]
 pub struct Host {
     pub config: HostConfig,
     pub cgroups: cgroup::Cgroups,
@@ -145,6 +146,7 @@ impl Host {
         let own_gid = crate::sys::getegid();
         let seccomp = seccomp::Filters::load(config.seccomp_profile.as_deref())?;
         let cgroups = cgroup::Cgroups::detect(config.cgroup_mode.as_deref())?;
+        cgroups.sweep_stale();
         Ok(Host {
             config,
             cgroups,
@@ -167,4 +169,9 @@ impl Runner for InProcess {
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport {
         run_in_this_process(&self.host, spec, on_output)
     }
+}
+
+/// How each limit of `limits` is enforced on `host`.
+pub fn supervise_enforcement(host: &Host, limits: &crate::limits::Limits) -> EnforcedLimits {
+    supervise::enforcement(host, limits)
 }
