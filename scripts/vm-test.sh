@@ -12,7 +12,7 @@
 # Environment:
 #   LOCALEVAL_VM_CACHE    cache of the unpacked kernel (default ${XDG_CACHE_HOME:-~/.cache}/localeval/vm)
 #   LOCALEVAL_VM_TIMEOUT  seconds for the whole VM run, boot included (default 600)
-#   LOCALEVAL_VM_ACCEL    qemu accelerator (default tcg; kvm is faster where allowed)
+#   LOCALEVAL_VM_ACCEL    qemu accelerator (default tcg, which runs anywhere)
 #   LOCALEVAL_VM_CHECKS   space-separated check names to run (default: all)
 #   LOCALEVAL_VM_RUN_TIMEOUT  seconds one localeval invocation may take in the VM (default 60)
 #   LOCALEVAL_VM_VERBOSE  non-empty: show the output of passing checks too
@@ -21,7 +21,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-cache="${LOCALEVAL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/localeval/vm}"
+cache="${LOCALEVAL_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/localeval/vm}"
 vm_timeout="${LOCALEVAL_VM_TIMEOUT:-600}"
 accel="${LOCALEVAL_VM_ACCEL:-tcg}"
 kernel_meta=linux-image-cloud-amd64
@@ -99,6 +99,10 @@ if [ ! -f "$kdir/.complete" ]; then
     mv "$tmp"/x/lib/modules/* "$kdir/modules"
     rm -rf "$tmp"
     touch "$kdir/.complete"
+    # Older kernels are not needed any more.
+    for old in "$cache"/linux-image-*-cloud-amd64; do
+        [ "$old" = "$kdir" ] || rm -rf "$old"
+    done
 fi
 
 # What the checks rely on must be built in (the VM has no module loader set up beyond insmod).
