@@ -143,7 +143,9 @@ impl Catalog {
                 message,
             };
             if !is_plain_name(&name) {
-                return Err(bad("a language name is lowercase letters, digits, + and -".into()));
+                return Err(bad(
+                    "a language name is lowercase letters, digits, + and -".into()
+                ));
             }
             if entry.run.is_empty() {
                 return Err(bad("`run` is empty".into()));
@@ -238,22 +240,31 @@ mod tests {
             ("php", "php"),
             ("c", "c"),
         ] {
-            assert_eq!(catalog.get(alias).map(|l| l.name.as_str()), Some(name), "{alias}");
+            assert_eq!(
+                catalog.get(alias).map(|l| l.name.as_str()),
+                Some(name),
+                "{alias}"
+            );
         }
         for language in catalog.languages() {
-            assert!(language.entry.hello.is_some(), "{} has no hello", language.name);
-            assert!(language.entry.echo.is_some(), "{} has no echo", language.name);
+            assert!(
+                language.entry.hello.is_some(),
+                "{} has no hello",
+                language.name
+            );
+            assert!(
+                language.entry.echo.is_some(),
+                "{} has no echo",
+                language.name
+            );
         }
         assert!(catalog.get("cobol").is_none());
     }
 
     #[test]
     fn bad_entries_are_refused_with_the_reason() {
-        let err = Catalog::parse(
-            "[languages.x]\nfile = \"../x\"\nrun = [\"x\"]\n",
-            "test",
-        )
-        .unwrap_err();
+        let err =
+            Catalog::parse("[languages.x]\nfile = \"../x\"\nrun = [\"x\"]\n", "test").unwrap_err();
         assert!(err.to_string().contains("inside the workspace"), "{err}");
         let err = Catalog::parse("[languages.x]\nfile = \"x\"\nrun = []\n", "test").unwrap_err();
         assert!(err.to_string().contains("`run` is empty"), "{err}");

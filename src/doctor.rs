@@ -69,7 +69,10 @@ pub fn examine(host: &Host, runner: &dyn Runner, policy: &Policy, languages: boo
                 format!(
                     "/bin/true in a sandbox gave {}: {}",
                     outcome.verdict,
-                    outcome.error.clone().unwrap_or_else(|| outcome.stderr.text.clone())
+                    outcome
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| outcome.stderr.text.clone())
                 )
             };
             (
@@ -90,7 +93,9 @@ pub fn examine(host: &Host, runner: &dyn Runner, policy: &Policy, languages: boo
     let mut checks = Vec::new();
     if languages && sandbox.ok {
         for language in policy.catalog.languages() {
-            let Some(hello) = &language.entry.hello else { continue };
+            let Some(hello) = &language.entry.hello else {
+                continue;
+            };
             let request = ExecRequest {
                 language: Some(language.name.clone()),
                 code: Some(hello.clone()),

@@ -19,6 +19,7 @@
 pub mod catalog;
 pub mod doctor;
 pub mod execute;
+pub mod image;
 pub mod jail;
 pub mod limits;
 pub mod outcome;

@@ -13,7 +13,11 @@ use localeval::outcome::{Outcome, Verdict};
 use localeval::plan::{plan, ExecRequest, Policy, WorkspaceFile};
 
 #[derive(Parser)]
-#[command(name = "localeval", version, about = "Run untrusted code in a per-execution Linux sandbox, serve it over HTTP, and evaluate local LLMs.")]
+#[command(
+    name = "localeval",
+    version,
+    about = "Run untrusted code in a per-execution Linux sandbox, serve it over HTTP, and evaluate local LLMs."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,6 +31,14 @@ enum Command {
     Doctor(DoctorArgs),
     /// Serve the HTTP API (the older services' routes, a judge endpoint, streaming).
     Serve(ServeCmd),
+    /// Pull an OCI image from a registry into the image store.
+    Pull(localeval::image::cli::PullArgs),
+    /// List the images in the store (reference, digest, size, last use).
+    Images(localeval::image::cli::ImagesArgs),
+    /// Remove images from the store.
+    Rmi(localeval::image::cli::RmiArgs),
+    /// Remove the store's unreferenced roots and blobs.
+    Gc(localeval::image::cli::GcArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -126,6 +138,11 @@ struct RunArgs {
     /// and an /etc/passwd naming the sandbox user) instead of the host profile.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// A pulled image (reference or digest) as the root, instead of the host profile.
+    #[arg(long, value_name = "REF", conflicts_with = "root")]
+    image: Option<String>,
+    #[command(flatten)]
+    store: localeval::image::cli::StoreArgs,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -168,6 +185,10 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Doctor(args) => doctor(args),
         Command::Serve(args) => serve(args),
+        Command::Pull(args) => localeval::image::cli::pull(&args).map(|()| ExitCode::SUCCESS),
+        Command::Images(args) => localeval::image::cli::images(&args).map(|()| ExitCode::SUCCESS),
+        Command::Rmi(args) => localeval::image::cli::rmi(&args).map(|()| ExitCode::SUCCESS),
+        Command::Gc(args) => localeval::image::cli::gc(&args).map(|()| ExitCode::SUCCESS),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {
@@ -182,14 +203,22 @@ fn main() -> ExitCode {
 fn limit_request(args: &RunArgs) -> Result<LimitRequest> {
     Ok(LimitRequest {
         wall_ms: args.timeout.as_deref().map(parse_duration_ms).transpose()?,
-        cpu_ms: args.cpu_time.as_deref().map(parse_duration_ms).transpose()?,
+        cpu_ms: args
+            .cpu_time
+            .as_deref()
+            .map(parse_duration_ms)
+            .transpose()?,
         memory_bytes: args.memory.as_deref().map(parse_size_bytes).transpose()?,
         cpu_millis: args.cpus.map(|c| (c * 1000.0).round() as u32),
         pids: args.pids,
         output_bytes: args.output.as_deref().map(parse_size_bytes).transpose()?,
         tmpfs_bytes: args.tmpfs.as_deref().map(parse_size_bytes).transpose()?,
         tmpfs_inodes: None,
-        file_size_bytes: args.file_size.as_deref().map(parse_size_bytes).transpose()?,
+        file_size_bytes: args
+            .file_size
+            .as_deref()
+            .map(parse_size_bytes)
+            .transpose()?,
         open_files: args.open_files,
     })
 }
@@ -292,13 +321,23 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let request = request(&args)?;
     let mut policy = policy;
     if let Some(dir) = &args.root {
-        let dir = std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
+        let dir =
+            std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
         policy.host_profile = localeval::rootfs::RootfsPlan::directory(
             &dir.display().to_string(),
             None,
             &dir,
             Vec::new(),
         )?;
+    }
+    // Held for the run: gc and rmi leave a leased root alone.
+    let mut _lease = None;
+    if let Some(image) = &args.image {
+        let store = args.store.open()?;
+        policy.host_profile = store.rootfs_plan(image)?;
+        if let Some(digest) = &policy.host_profile.digest {
+            _lease = Some(store.lease(digest)?);
+        }
     }
     let plan = plan(&request, &policy)?;
     let host = args.host.host()?;
@@ -343,8 +382,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             eprintln!(
                 "localeval: verdict {}{}{}{}",
                 outcome.verdict,
-                outcome.exit_code.map(|c| format!(", exit code {c}")).unwrap_or_default(),
-                outcome.signal.map(|s| format!(", signal {s}")).unwrap_or_default(),
+                outcome
+                    .exit_code
+                    .map(|c| format!(", exit code {c}"))
+                    .unwrap_or_default(),
+                outcome
+                    .signal
+                    .map(|s| format!(", signal {s}"))
+                    .unwrap_or_default(),
                 if why.is_empty() {
                     String::new()
                 } else {
@@ -377,7 +422,8 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     let host = args.host.host()?;
     // Doctor goes through the launcher, as the service does.
     let launcher = localeval::jail::launcher::Launcher::start(host)?;
-    let mut report = localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
+    let mut report =
+        localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
     launcher.host().cgroups.restore();
     if !launcher.host().rootless && !args.no_rootless_view {
         use std::os::unix::process::CommandExt;
@@ -418,13 +464,24 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 
 fn print_doctor(report: &localeval::doctor::DoctorReport) {
     let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-    println!("localeval {} on Linux {}", report.localeval_version, report.kernel);
+    println!(
+        "localeval {} on Linux {}",
+        report.localeval_version, report.kernel
+    );
     println!(
         "identity      uid {}{}",
         report.uid,
-        if report.rootless { " (rootless)" } else { " (root)" }
+        if report.rootless {
+            " (rootless)"
+        } else {
+            " (root)"
+        }
     );
-    println!("[{}] sandbox  {}", mark(report.sandbox.ok), report.sandbox.detail);
+    println!(
+        "[{}] sandbox  {}",
+        mark(report.sandbox.ok),
+        report.sandbox.detail
+    );
     println!("cgroups       {}", report.cgroup_mode);
     if let Ok(serde_json::Value::Object(enforced)) = serde_json::to_value(&report.enforced) {
         let how: Vec<String> = enforced
@@ -434,7 +491,10 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
             .collect();
         println!("limits        {}", how.join(" "));
     }
-    println!("seccomp       profile sha256 {}", report.seccomp_profile_sha256);
+    println!(
+        "seccomp       profile sha256 {}",
+        report.seccomp_profile_sha256
+    );
     for w in &report.weakened {
         println!("weakened      {w}");
     }
@@ -452,7 +512,10 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
         println!(
             "[{}] rootless (uid 65534): {} cgroups={}",
             mark(ok),
-            view["sandbox"]["detail"].as_str().or(view["error"].as_str()).unwrap_or("?"),
+            view["sandbox"]["detail"]
+                .as_str()
+                .or(view["error"].as_str())
+                .unwrap_or("?"),
             view["cgroup_mode"].as_str().unwrap_or("?")
         );
         if let Some(weak) = view["weakened"].as_array() {
@@ -477,7 +540,9 @@ fn probe_syscall(nr: i64, args: &[String]) -> Result<ExitCode> {
     // Without a controlling terminal, a vhangup that slipped through would hang up nothing.
     let _ = localeval::sys::setsid();
     let filters = localeval::jail::seccomp::Filters::load(None)?;
-    filters.install().context("installing the seccomp filters")?;
+    filters
+        .install()
+        .context("installing the seccomp filters")?;
     match localeval::sys::raw_syscall(nr, values) {
         Ok(ret) => println!("ok {ret}"),
         Err(errno) => println!("errno {} {errno}", localeval::sys::errno_name(errno)),

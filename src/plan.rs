@@ -138,7 +138,9 @@ pub enum PlanError {
     NulByte,
     #[error(transparent)]
     Limit(#[from] LimitError),
-    #[error("language {language:?} runs on root filesystem {rootfs:?}, which is not available: {why}")]
+    #[error(
+        "language {language:?} runs on root filesystem {rootfs:?}, which is not available: {why}"
+    )]
     RootfsUnavailable {
         language: String,
         rootfs: String,
@@ -412,7 +414,10 @@ mod tests {
         let plan = plan(&request("golang", "package main"), &policy()).unwrap();
         let compile = plan.compile.expect("go compiles");
         assert_eq!(compile.limits.memory_bytes, 1 << 30);
-        assert!(compile.env.iter().any(|(k, v)| k == "GOCACHE" && v == "/tmp/go-cache"));
+        assert!(compile
+            .env
+            .iter()
+            .any(|(k, v)| k == "GOCACHE" && v == "/tmp/go-cache"));
     }
 
     #[test]
@@ -433,7 +438,15 @@ mod tests {
 
     #[test]
     fn workspace_paths_cannot_escape() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a\0b"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            "./a",
+            "a\0b",
+        ] {
             assert!(validate_workspace_path(bad).is_err(), "{bad:?} accepted");
         }
         for good in ["a", "src/Main.java", "pkg/sub/file.txt", "..hidden"] {
@@ -445,7 +458,10 @@ mod tests {
             content: vec![],
             executable: false,
         });
-        assert!(matches!(plan(&r, &policy()), Err(PlanError::BadPath { .. })));
+        assert!(matches!(
+            plan(&r, &policy()),
+            Err(PlanError::BadPath { .. })
+        ));
     }
 
     #[test]

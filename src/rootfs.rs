@@ -242,7 +242,10 @@ pub fn generated_etc() -> Vec<(String, Vec<u8>)> {
             format!("127.0.0.1 localhost {SANDBOX_HOSTNAME}\n::1 localhost ip6-localhost\n")
                 .into_bytes(),
         ),
-        ("hostname".into(), format!("{SANDBOX_HOSTNAME}\n").into_bytes()),
+        (
+            "hostname".into(),
+            format!("{SANDBOX_HOSTNAME}\n").into_bytes(),
+        ),
         (
             "nsswitch.conf".into(),
             b"passwd: files\ngroup: files\nhosts: files\n".to_vec(),

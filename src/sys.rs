@@ -138,7 +138,10 @@ pub fn clone_process(namespaces: u64) -> SysResult<Forked> {
     if thread_count() != 1 {
         return Err(SysError {
             call: "clone".into(),
-            args: format!("threads = {} (the forking process must be single-threaded)", thread_count()),
+            args: format!(
+                "threads = {} (the forking process must be single-threaded)",
+                thread_count()
+            ),
             errno: libc::EINVAL,
         });
     }
@@ -238,7 +241,9 @@ pub fn children_usage() -> ChildUsage {
 
 pub fn kill(pid: libc::pid_t, signal: i32) -> SysResult<()> {
     // SAFETY: kill has no memory effects.
-    check(unsafe { libc::kill(pid, signal) } as _, "kill", || format!("{pid}, {signal}"))?;
+    check(unsafe { libc::kill(pid, signal) } as _, "kill", || {
+        format!("{pid}, {signal}")
+    })?;
     Ok(())
 }
 
@@ -254,7 +259,9 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: i32) -> SysResult<()> {
             0,
         )
     };
-    check(ret, "pidfd_send_signal", || format!("{}, {signal}", pidfd.as_raw_fd()))?;
+    check(ret, "pidfd_send_signal", || {
+        format!("{}, {signal}", pidfd.as_raw_fd())
+    })?;
     Ok(())
 }
 
@@ -370,7 +377,9 @@ pub fn drop_bounding_and_ambient(last_cap: u32) -> SysResult<()> {
             0,
         )
     };
-    check(ret as _, "prctl", || "PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL".into())?;
+    check(ret as _, "prctl", || {
+        "PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL".into()
+    })?;
     Ok(())
 }
 
@@ -410,7 +419,9 @@ fn capset(effective: [u32; 2], permitted: [u32; 2]) -> SysResult<()> {
     ];
     // SAFETY: header and two data structs of the v3 layout are valid for reads.
     let ret = unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) };
-    check(ret, "capset", || format!("effective={effective:x?}, permitted={permitted:x?}"))?;
+    check(ret, "capset", || {
+        format!("effective={effective:x?}, permitted={permitted:x?}")
+    })?;
     Ok(())
 }
 
@@ -442,23 +453,31 @@ pub fn clear_capabilities() -> SysResult<()> {
 
 pub fn setgroups_empty() -> SysResult<()> {
     // SAFETY: a zero-length list with a null pointer is valid.
-    check(unsafe { libc::setgroups(0, std::ptr::null()) } as _, "setgroups", || "0, []".into())?;
+    check(
+        unsafe { libc::setgroups(0, std::ptr::null()) } as _,
+        "setgroups",
+        || "0, []".into(),
+    )?;
     Ok(())
 }
 
 pub fn setresgid(gid: u32) -> SysResult<()> {
     // SAFETY: integer arguments only.
-    check(unsafe { libc::setresgid(gid, gid, gid) } as _, "setresgid", || {
-        format!("{gid}, {gid}, {gid}")
-    })?;
+    check(
+        unsafe { libc::setresgid(gid, gid, gid) } as _,
+        "setresgid",
+        || format!("{gid}, {gid}, {gid}"),
+    )?;
     Ok(())
 }
 
 pub fn setresuid(uid: u32) -> SysResult<()> {
     // SAFETY: integer arguments only.
-    check(unsafe { libc::setresuid(uid, uid, uid) } as _, "setresuid", || {
-        format!("{uid}, {uid}, {uid}")
-    })?;
+    check(
+        unsafe { libc::setresuid(uid, uid, uid) } as _,
+        "setresuid",
+        || format!("{uid}, {uid}, {uid}"),
+    )?;
     Ok(())
 }
 
@@ -492,7 +511,9 @@ pub fn sethostname(name: &str) -> SysResult<()> {
 
 pub fn unshare(flags: i32, name: &str) -> SysResult<()> {
     // SAFETY: integer argument only.
-    check(unsafe { libc::unshare(flags) } as _, "unshare", || name.to_string())?;
+    check(unsafe { libc::unshare(flags) } as _, "unshare", || {
+        name.to_string()
+    })?;
     Ok(())
 }
 
@@ -570,7 +591,10 @@ pub fn mount_setattr(path: &std::path::Path, recursive: bool, attr_set: u64) -> 
         )
     };
     check(ret, "mount_setattr", || {
-        format!("{:?}, recursive={recursive}, set={attr_set:#x}", path.display().to_string())
+        format!(
+            "{:?}, recursive={recursive}, set={attr_set:#x}",
+            path.display().to_string()
+        )
     })?;
     Ok(())
 }
@@ -579,7 +603,9 @@ pub fn umount_detach(target: &std::path::Path) -> SysResult<()> {
     let c = cpath(target);
     // SAFETY: the path is NUL-terminated.
     let ret = unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-    check(ret as _, "umount2", || format!("{:?}, MNT_DETACH", target.display().to_string()))?;
+    check(ret as _, "umount2", || {
+        format!("{:?}, MNT_DETACH", target.display().to_string())
+    })?;
     Ok(())
 }
 
@@ -608,7 +634,10 @@ pub fn mkdir(path: &std::path::Path, mode: u32) -> SysResult<()> {
     // SAFETY: the path is NUL-terminated.
     let ret = unsafe { libc::mkdir(c.as_ptr(), mode) };
     if ret == -1 && last_errno() != libc::EEXIST {
-        return fail("mkdir", format!("{:?}, {mode:o}", path.display().to_string()));
+        return fail(
+            "mkdir",
+            format!("{:?}, {mode:o}", path.display().to_string()),
+        );
     }
     Ok(())
 }
@@ -616,9 +645,17 @@ pub fn mkdir(path: &std::path::Path, mode: u32) -> SysResult<()> {
 pub fn symlink(target: &std::path::Path, link: &std::path::Path) -> SysResult<()> {
     let (t, l) = (cpath(target), cpath(link));
     // SAFETY: both paths are NUL-terminated.
-    check(unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } as _, "symlink", || {
-        format!("{:?}, {:?}", target.display().to_string(), link.display().to_string())
-    })?;
+    check(
+        unsafe { libc::symlink(t.as_ptr(), l.as_ptr()) } as _,
+        "symlink",
+        || {
+            format!(
+                "{:?}, {:?}",
+                target.display().to_string(),
+                link.display().to_string()
+            )
+        },
+    )?;
     Ok(())
 }
 
@@ -635,7 +672,10 @@ pub fn write_new_file(path: &std::path::Path, content: &[u8], mode: u32) -> SysR
         )
     };
     if fd == -1 {
-        return fail("open", format!("{:?}, O_CREAT|O_EXCL|O_NOFOLLOW, {mode:o}", name()));
+        return fail(
+            "open",
+            format!("{:?}, O_CREAT|O_EXCL|O_NOFOLLOW, {mode:o}", name()),
+        );
     }
     // SAFETY: open returned a new fd that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -644,9 +684,11 @@ pub fn write_new_file(path: &std::path::Path, content: &[u8], mode: u32) -> SysR
         e
     })?;
     // SAFETY: the fd is valid; fchmod sets the mode past the umask.
-    check(unsafe { libc::fchmod(fd.as_raw_fd(), mode) } as _, "fchmod", || {
-        format!("{:?}, {mode:o}", name())
-    })?;
+    check(
+        unsafe { libc::fchmod(fd.as_raw_fd(), mode) } as _,
+        "fchmod",
+        || format!("{:?}, {mode:o}", name()),
+    )?;
     Ok(())
 }
 
@@ -657,7 +699,9 @@ pub fn stat_device(path: &std::path::Path) -> SysResult<(u32, u32, u32)> {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: as above; st is valid for writes.
     let ret = unsafe { libc::lstat(c.as_ptr(), &mut st) };
-    check(ret as _, "lstat", || format!("{:?}", path.display().to_string()))?;
+    check(ret as _, "lstat", || {
+        format!("{:?}", path.display().to_string())
+    })?;
     Ok((st.st_mode, libc::major(st.st_rdev), libc::minor(st.st_rdev)))
 }
 
@@ -754,6 +798,30 @@ pub fn read_dir_fd(dir: &OwnedFd) -> SysResult<Vec<(String, u8)>> {
 pub const DT_DIR: u8 = libc::DT_DIR;
 pub const DT_REG: u8 = libc::DT_REG;
 
+/// Opens a directory as an `O_PATH` handle: a reference that a later bind mount can use as
+/// its source through `/proc/self/fd/N`, whatever the caller's credentials are by then.
+pub fn open_path_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
+    let c = cpath(path);
+    // SAFETY: the path is NUL-terminated.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    if fd == -1 {
+        return fail(
+            "open",
+            format!(
+                "{:?}, O_PATH|O_DIRECTORY|O_NOFOLLOW",
+                path.display().to_string()
+            ),
+        );
+    }
+    // SAFETY: open returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 pub fn open_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
     let c = cpath(path);
     // SAFETY: the path is NUL-terminated.
@@ -764,7 +832,10 @@ pub fn open_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
         )
     };
     if fd == -1 {
-        return fail("open", format!("{:?}, O_DIRECTORY", path.display().to_string()));
+        return fail(
+            "open",
+            format!("{:?}, O_DIRECTORY", path.display().to_string()),
+        );
     }
     // SAFETY: open returned a new fd that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -777,9 +848,11 @@ pub fn open_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
 pub fn pipe() -> SysResult<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds is valid for two ints.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as _, "pipe2", || {
-        "O_CLOEXEC".into()
-    })?;
+    check(
+        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } as _,
+        "pipe2",
+        || "O_CLOEXEC".into(),
+    )?;
     // SAFETY: pipe2 returned two new fds that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -811,16 +884,20 @@ pub fn dup_cloexec(fd: RawFd) -> SysResult<OwnedFd> {
 /// `dup2(from, to)`: the new `to` is not close-on-exec.
 pub fn dup2(from: RawFd, to: RawFd) -> SysResult<()> {
     // SAFETY: dup2 on fds the caller owns; `to` is replaced atomically.
-    check(unsafe { libc::dup2(from, to) } as _, "dup2", || format!("{from}, {to}"))?;
+    check(unsafe { libc::dup2(from, to) } as _, "dup2", || {
+        format!("{from}, {to}")
+    })?;
     Ok(())
 }
 
 /// `dup3(from, to, O_CLOEXEC)`: `to` becomes a close-on-exec copy of `from`.
 pub fn dup3_cloexec(from: RawFd, to: RawFd) -> SysResult<()> {
     // SAFETY: dup3 on fds the caller owns; `to` is replaced atomically.
-    check(unsafe { libc::dup3(from, to, libc::O_CLOEXEC) } as _, "dup3", || {
-        format!("{from}, {to}, O_CLOEXEC")
-    })?;
+    check(
+        unsafe { libc::dup3(from, to, libc::O_CLOEXEC) } as _,
+        "dup3",
+        || format!("{from}, {to}, O_CLOEXEC"),
+    )?;
     Ok(())
 }
 
@@ -934,7 +1011,10 @@ pub fn is_executable(path: &CStr) -> bool {
 pub fn install_seccomp(program: &seccompiler::BpfProgram) -> SysResult<()> {
     seccompiler::apply_filter(program).map_err(|e| SysError {
         call: "seccomp".into(),
-        args: format!("SECCOMP_SET_MODE_FILTER, {} instructions: {e}", program.len()),
+        args: format!(
+            "SECCOMP_SET_MODE_FILTER, {} instructions: {e}",
+            program.len()
+        ),
         errno: last_errno(),
     })
 }
@@ -968,7 +1048,9 @@ pub fn socketpair() -> SysResult<(OwnedFd, OwnedFd)> {
             fds.as_mut_ptr(),
         )
     };
-    check(ret as _, "socketpair", || "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC".into())?;
+    check(ret as _, "socketpair", || {
+        "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC".into()
+    })?;
     // SAFETY: socketpair returned two new fds that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -985,7 +1067,9 @@ pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
             fds.as_mut_ptr(),
         )
     };
-    check(ret as _, "socketpair", || "AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC".into())?;
+    check(ret as _, "socketpair", || {
+        "AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC".into()
+    })?;
     // SAFETY: socketpair returned two new fds that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -1016,7 +1100,9 @@ pub fn send_fd(socket: &OwnedFd, fd: RawFd) -> SysResult<()> {
         std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
         libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL)
     };
-    check(ret as _, "sendmsg", || format!("{}, SCM_RIGHTS [{fd}]", socket.as_raw_fd()))?;
+    check(ret as _, "sendmsg", || {
+        format!("{}, SCM_RIGHTS [{fd}]", socket.as_raw_fd())
+    })?;
     Ok(())
 }
 
@@ -1092,7 +1178,10 @@ mod tests {
     fn errors_name_the_call_the_arguments_and_the_errno() {
         let err = mkdir(std::path::Path::new("/nonexistent-dir/x"), 0o755).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("mkdir(\"/nonexistent-dir/x\", 755) => ENOENT"), "{text}");
+        assert!(
+            text.starts_with("mkdir(\"/nonexistent-dir/x\", 755) => ENOENT"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -10,16 +10,28 @@ fn a_command_runs_as_the_unprivileged_sandbox_user() {
     if !require_sandbox("uid") {
         return;
     }
-    let run = run_json(&["--", "/bin/sh", "-c", "id -u; id -g; id -G; cat /proc/self/uid_map"]);
+    let run = run_json(&[
+        "--",
+        "/bin/sh",
+        "-c",
+        "id -u; id -g; id -G; cat /proc/self/uid_map",
+    ]);
     assert_eq!(verdict(&run), "OK", "{}", run.outcome);
     let lines: Vec<&str> = stdout(&run).lines().collect();
-    assert_eq!(&lines[..3], &["1000", "1000", "1000"], "no supplementary groups");
+    assert_eq!(
+        &lines[..3],
+        &["1000", "1000", "1000"],
+        "no supplementary groups"
+    );
     let map: Vec<&str> = lines[3].split_whitespace().collect();
     assert_eq!(map[0], "1000");
     let host_uid: u64 = map[1].parse().unwrap();
     assert_ne!(host_uid, 0, "a sandbox uid maps to host root");
     assert_eq!(map[2], "1", "exactly one id is mapped");
-    assert_eq!(run.outcome["provenance"]["host_uid"].as_u64(), Some(host_uid));
+    assert_eq!(
+        run.outcome["provenance"]["host_uid"].as_u64(),
+        Some(host_uid)
+    );
 }
 
 #[test]
@@ -53,8 +65,16 @@ fn no_network_a_host_loopback_listener_is_unreachable() {
     let run = run_json(&["--lang", "python", "--code", &code]);
     assert_eq!(verdict(&run), "OK", "{}", run.outcome);
     assert!(stdout(&run).starts_with("refused"), "{}", stdout(&run));
-    assert!(listener.accept().is_err(), "the host listener got a connection");
-    let run = run_json(&["--", "/bin/sh", "-c", "cat /proc/net/dev | tail -n +3 | cut -d: -f1"]);
+    assert!(
+        listener.accept().is_err(),
+        "the host listener got a connection"
+    );
+    let run = run_json(&[
+        "--",
+        "/bin/sh",
+        "-c",
+        "cat /proc/net/dev | tail -n +3 | cut -d: -f1",
+    ]);
     assert_eq!(stdout(&run).split_whitespace().collect::<Vec<_>>(), ["lo"]);
 }
 
@@ -73,10 +93,17 @@ fn host_files_secrets_and_environment_are_invisible() {
     std::fs::write("/tmp/localeval-host-file", "host").ok();
     let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = outcome["stdout"]["text"].as_str().unwrap();
-    assert!(!text.contains(marker), "the server's environment reached the sandbox");
+    assert!(
+        !text.contains(marker),
+        "the server's environment reached the sandbox"
+    );
     assert!(!text.contains("EXISTS"), "{text}");
     assert!(text.contains("PATH=/usr/local/bin:/usr/bin:/bin"), "{text}");
-    assert_eq!(text.lines().last(), Some("0"), "the sandbox /tmp is a fresh empty tmpfs");
+    assert_eq!(
+        text.lines().last(),
+        Some("0"),
+        "the sandbox /tmp is a fresh empty tmpfs"
+    );
     let _ = std::fs::remove_file("/tmp/localeval-host-file");
 }
 
@@ -98,12 +125,24 @@ fn the_root_and_host_binds_are_read_only_and_proc_is_masked() {
     for line in masked {
         assert!(line.ends_with(" 0"), "not masked: {line}");
     }
-    assert!(text.contains("exe-hidden"), "init's /proc/1/exe must be out of reach: {text}");
+    assert!(
+        text.contains("exe-hidden"),
+        "init's /proc/1/exe must be out of reach: {text}"
+    );
     assert!(text.contains("scratch-writable"), "{text}");
-    let devices: Vec<&str> = text.lines().find(|l| l.contains("null")).unwrap().split_whitespace().collect();
+    let devices: Vec<&str> = text
+        .lines()
+        .find(|l| l.contains("null"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
     for d in &devices {
         assert!(
-            ["fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom", "zero"].contains(d),
+            [
+                "fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout", "urandom",
+                "zero"
+            ]
+            .contains(d),
             "unexpected /dev entry {d}"
         );
     }
@@ -130,7 +169,10 @@ print('getpid', call(39) > 0)\n";
     assert!(text.contains("unshare -1\n"), "unshare: EPERM\n{text}");
     assert!(text.contains("mount -1\n"), "mount: EPERM\n{text}");
     assert!(text.contains("clone3 -38\n"), "clone3: ENOSYS\n{text}");
-    assert!(text.contains("io_uring_setup -38\n"), "io_uring: ENOSYS\n{text}");
+    assert!(
+        text.contains("io_uring_setup -38\n"),
+        "io_uring: ENOSYS\n{text}"
+    );
     assert!(text.contains("getpid True"), "{text}");
 }
 
@@ -140,7 +182,13 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
         return;
     }
     let run = run_json(&[
-        "--pids", "32", "--timeout", "3s", "--", "/bin/bash", "-c",
+        "--pids",
+        "32",
+        "--timeout",
+        "3s",
+        "--",
+        "/bin/bash",
+        "-c",
         "bomb() { bomb | bomb & }; bomb; sleep 100",
     ]);
     assert!(
@@ -158,7 +206,11 @@ fn a_memory_hog_gets_mle_with_peak_memory_near_the_limit() {
         return;
     }
     let run = run_json(&[
-        "--memory", "64M", "--lang", "python", "--code",
+        "--memory",
+        "64M",
+        "--lang",
+        "python",
+        "--code",
         "x = bytearray(0)\nwhile True: x += b'x' * (1 << 20)",
     ]);
     assert_eq!(verdict(&run), "MLE", "{}", run.outcome);
@@ -174,7 +226,11 @@ fn a_sleeping_grandchild_dies_at_the_timeout_and_nothing_survives() {
     }
     let started = std::time::Instant::now();
     let run = run_json(&[
-        "--timeout", "1s", "--", "/bin/sh", "-c",
+        "--timeout",
+        "1s",
+        "--",
+        "/bin/sh",
+        "-c",
         "(sleep 4242.5 &) ; (setsid sleep 4243.5 &) ; sleep 4244.5",
     ]);
     assert_eq!(verdict(&run), "TLE", "{}", run.outcome);
@@ -193,7 +249,14 @@ fn a_cpu_spinner_gets_tle_at_the_cpu_time_limit() {
         return;
     }
     let run = run_json(&[
-        "--cpu-time", "500ms", "--timeout", "10s", "--", "/bin/sh", "-c", "while :; do :; done",
+        "--cpu-time",
+        "500ms",
+        "--timeout",
+        "10s",
+        "--",
+        "/bin/sh",
+        "-c",
+        "while :; do :; done",
     ]);
     assert_eq!(verdict(&run), "TLE", "{}", run.outcome);
     assert_eq!(run.outcome["limits_hit"]["cpu"], true, "{}", run.outcome);
@@ -238,7 +301,14 @@ fn large_stdin_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.txt");
     std::fs::write(&path, &input).unwrap();
-    let run = run_json(&["--output", "4M", "--stdin", path.to_str().unwrap(), "--", "/bin/cat"]);
+    let run = run_json(&[
+        "--output",
+        "4M",
+        "--stdin",
+        path.to_str().unwrap(),
+        "--",
+        "/bin/cat",
+    ]);
     assert_eq!(verdict(&run), "OK");
     assert_eq!(stdout(&run), input);
 }
@@ -249,16 +319,35 @@ fn the_workspace_tmpfs_is_capped_and_file_size_is_limited() {
         return;
     }
     let run = run_json(&[
-        "--tmpfs", "1M", "--", "/bin/sh", "-c",
+        "--tmpfs",
+        "1M",
+        "--",
+        "/bin/sh",
+        "-c",
         "dd if=/dev/zero of=/workspace/big bs=64k count=64 2>&1; wc -c < /workspace/big",
     ]);
-    assert!(stdout(&run).contains("No space left on device"), "{}", stdout(&run));
+    assert!(
+        stdout(&run).contains("No space left on device"),
+        "{}",
+        stdout(&run)
+    );
     let written: u64 = stdout(&run).lines().last().unwrap().trim().parse().unwrap();
     assert!(written <= 1 << 20, "{written} bytes in a 1 MiB tmpfs");
     let run = run_json(&[
-        "--file-size", "100K", "--", "/bin/dd", "if=/dev/zero", "of=/tmp/f", "bs=1000", "count=200",
+        "--file-size",
+        "100K",
+        "--",
+        "/bin/dd",
+        "if=/dev/zero",
+        "of=/tmp/f",
+        "bs=1000",
+        "count=200",
     ]);
-    assert_eq!(run.outcome["limits_hit"]["file_size"], true, "{}", run.outcome);
+    assert_eq!(
+        run.outcome["limits_hit"]["file_size"], true,
+        "{}",
+        run.outcome
+    );
     assert_eq!(verdict(&run), "OLE");
 }
 
@@ -270,7 +359,10 @@ fn a_missing_program_is_the_users_error_not_the_sandboxes() {
     let run = run_json(&["--", "/no/such/program"]);
     assert_eq!(verdict(&run), "RE", "{}", run.outcome);
     assert_eq!(run.outcome["exit_code"], 127);
-    assert!(run.outcome["stderr"]["text"].as_str().unwrap().contains("ENOENT"));
+    assert!(run.outcome["stderr"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("ENOENT"));
 }
 
 #[test]
@@ -279,14 +371,29 @@ fn returned_files_come_back_and_links_are_not_followed() {
         return;
     }
     let run = run_json(&[
-        "--return", "out.txt", "--return", "link", "--return", "missing", "--", "/bin/sh", "-c",
+        "--return",
+        "out.txt",
+        "--return",
+        "link",
+        "--return",
+        "missing",
+        "--",
+        "/bin/sh",
+        "-c",
         "echo result > out.txt; ln -s /etc/passwd link",
     ]);
     let files = run.outcome["files"].as_array().unwrap();
     let find = |n: &str| files.iter().find(|f| f["name"] == n).unwrap();
     assert_eq!(find("out.txt")["base64"], "cmVzdWx0Cg==");
-    assert!(find("link")["error"].as_str().unwrap().contains("link"), "{}", find("link"));
-    assert!(find("missing")["error"].as_str().unwrap().contains("no such"));
+    assert!(
+        find("link")["error"].as_str().unwrap().contains("link"),
+        "{}",
+        find("link")
+    );
+    assert!(find("missing")["error"]
+        .as_str()
+        .unwrap()
+        .contains("no such"));
 }
 
 #[test]
@@ -296,7 +403,10 @@ fn a_compile_error_is_ce_and_the_program_never_runs() {
     }
     let run = run_json(&["--lang", "c", "--code", "int main(void) { return nope; }"]);
     assert_eq!(verdict(&run), "CE", "{}", run.outcome);
-    assert!(run.outcome["compile"]["stderr"]["text"].as_str().unwrap().contains("nope"));
+    assert!(run.outcome["compile"]["stderr"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("nope"));
 }
 
 #[test]
@@ -317,7 +427,12 @@ fn every_catalog_language_runs_hello_world_and_reads_stdin() {
         }
         let echo = language.entry.echo.as_deref().unwrap();
         let run = run_json(&[
-            "--lang", &language.name, "--code", echo, "--stdin", stdin.to_str().unwrap(),
+            "--lang",
+            &language.name,
+            "--code",
+            echo,
+            "--stdin",
+            stdin.to_str().unwrap(),
         ]);
         if verdict(&run) != "OK" || stdout(&run) != "line one\nline two\n" {
             failures.push(format!("{} echo: {}", language.name, run.outcome));
@@ -331,7 +446,10 @@ fn rootless_runs_work_and_say_what_they_cannot_enforce() {
     if !require_sandbox("rootless") {
         return;
     }
-    let run = run_json_as(&["--memory", "64M", "--", "/bin/sh", "-c", "id -u"], Some((65534, 65534)));
+    let run = run_json_as(
+        &["--memory", "64M", "--", "/bin/sh", "-c", "id -u"],
+        Some((65534, 65534)),
+    );
     assert_eq!(verdict(&run), "OK", "{} {}", run.outcome, run.stderr);
     assert_eq!(stdout(&run).trim(), "1000");
     let provenance = &run.outcome["provenance"];
@@ -350,7 +468,11 @@ fn doctor_reports_the_enforcement_as_root_and_rootless() {
         return;
     }
     let output = localeval(&["doctor", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["sandbox"]["ok"], true, "{report}");
     assert!(["v1", "v2"].contains(&report["cgroup_mode"].as_str().unwrap()));
@@ -369,7 +491,11 @@ fn concurrent_runs_get_distinct_host_uids() {
         .collect();
     let mut uids: Vec<u64> = handles
         .into_iter()
-        .map(|h| h.join().unwrap().outcome["provenance"]["host_uid"].as_u64().unwrap())
+        .map(|h| {
+            h.join().unwrap().outcome["provenance"]["host_uid"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     uids.sort();
     uids.dedup();
@@ -392,8 +518,14 @@ fn inherited_fds_do_not_reach_the_program_and_stdio_are_pipes() {
         .unwrap();
     let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = outcome["stdout"]["text"].as_str().unwrap();
-    let fds: Vec<&str> = text.lines().take_while(|l| l.chars().all(|c| c.is_ascii_digit())).collect();
-    assert!(!fds.contains(&"7"), "an inherited fd reached the sandbox: {text}");
+    let fds: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    assert!(
+        !fds.contains(&"7"),
+        "an inherited fd reached the sandbox: {text}"
+    );
     assert!(fds.len() <= 4, "{text}");
     assert!(text.contains("pipe:["), "{text}");
     assert!(text.contains("no-tty"), "{text}");
@@ -405,20 +537,34 @@ fn a_multithreaded_spinner_is_held_to_its_cpu_quota() {
         return;
     }
     let run = run_json(&[
-        "--cpus", "0.5", "--timeout", "2s", "--cpu-time", "10s", "--", "/bin/sh", "-c",
+        "--cpus",
+        "0.5",
+        "--timeout",
+        "2s",
+        "--cpu-time",
+        "10s",
+        "--",
+        "/bin/sh",
+        "-c",
         "(while :; do :; done) & (while :; do :; done) & while :; do :; done",
     ]);
     assert_eq!(verdict(&run), "TLE", "{}", run.outcome);
     let provenance = &run.outcome["provenance"]["enforced"]["cpu_quota"];
     if provenance == "not-enforced" {
-        panic!("this host cannot enforce a CPU quota as root: {}", run.outcome["provenance"]);
+        panic!(
+            "this host cannot enforce a CPU quota as root: {}",
+            run.outcome["provenance"]
+        );
     }
     let cpu = run.outcome["usage"]["cpu_ms"].as_f64().unwrap();
     let wall = run.outcome["usage"]["wall_ms"].as_f64().unwrap();
     let ratio = cpu / wall;
     // Three spinners on this machine would use up to every core (ratio 2 on 2 cores); the
     // quota holds them under half a CPU. (Other load can only lower the ratio.)
-    assert!((0.1..0.6).contains(&ratio), "cpu {cpu} ms over wall {wall} ms = {ratio}");
+    assert!(
+        (0.1..0.6).contains(&ratio),
+        "cpu {cpu} ms over wall {wall} ms = {ratio}"
+    );
 }
 
 #[test]
@@ -428,7 +574,10 @@ fn a_prepared_directory_root_runs_in_place_of_the_host_profile() {
     }
     let busybox = std::path::Path::new("/bin/busybox");
     if !busybox.exists() {
-        assert!(!must_run(), "busybox-static is not installed (scripts/setup.sh --tests)");
+        assert!(
+            !must_run(),
+            "busybox-static is not installed (scripts/setup.sh --tests)"
+        );
         eprintln!("SKIPPED directory root: no /bin/busybox");
         return;
     }
@@ -438,7 +587,11 @@ fn a_prepared_directory_root_runs_in_place_of_the_host_profile() {
     }
     std::fs::copy(busybox, root.path().join("bin/busybox")).unwrap();
     std::os::unix::fs::symlink("busybox", root.path().join("bin/sh")).unwrap();
-    std::fs::write(root.path().join("etc/passwd"), "sandbox:x:1000:1000::/workspace:/bin/sh\n").unwrap();
+    std::fs::write(
+        root.path().join("etc/passwd"),
+        "sandbox:x:1000:1000::/workspace:/bin/sh\n",
+    )
+    .unwrap();
     std::fs::write(root.path().join("etc/group"), "sandbox:x:1000:\n").unwrap();
     std::fs::write(root.path().join("marker"), "from the image root\n").unwrap();
     let run = run_json(&[
@@ -448,6 +601,9 @@ fn a_prepared_directory_root_runs_in_place_of_the_host_profile() {
     assert_eq!(verdict(&run), "OK", "{}", run.outcome);
     let text = stdout(&run);
     assert!(text.starts_with("from the image root"), "{text}");
-    assert!(text.contains("No such file"), "the host's /usr is not there: {text}");
+    assert!(
+        text.contains("No such file"),
+        "the host's /usr is not there: {text}"
+    );
     assert!(text.contains("read-only"), "{text}");
 }

@@ -13,7 +13,11 @@ fn probe(nr: i64, args: &[u64]) -> String {
     argv.extend(args.iter().map(|a| format!("{a:#x}")));
     let refs: Vec<&str> = argv.iter().map(String::as_str).collect();
     let output = localeval(&refs);
-    assert!(output.status.success(), "probe {nr} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "probe {nr} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
@@ -105,7 +109,10 @@ fn every_explicit_denial_returns_eperm() {
     let mut failures = Vec::new();
     for rule in rules {
         let name = rule["syscall"].as_str().unwrap();
-        assert!(rule["comment"].as_str().is_some_and(|c| !c.is_empty()), "{name} has no comment");
+        assert!(
+            rule["comment"].as_str().is_some_and(|c| !c.is_empty()),
+            "{name} has no comment"
+        );
         let nr = syscall_number(name).unwrap_or_else(|| panic!("no test number for denied {name}"));
         let result = probe(nr, &ALL_BAD);
         if result != "errno EPERM 1" {
@@ -129,14 +136,41 @@ fn every_allow_rule_carries_a_comment() {
 #[test]
 fn unlisted_new_and_foreign_abi_calls_get_enosys() {
     let enosys = "errno ENOSYS 38";
-    assert_eq!(probe(libc::SYS_clone3, &[0, 0]), enosys, "clone3 (glibc falls back to clone)");
-    assert_eq!(probe(libc::SYS_io_uring_setup, &[1, 0]), enosys, "io_uring_setup");
-    assert_eq!(probe(libc::SYS_io_uring_enter, &ALL_BAD), enosys, "io_uring_enter");
-    assert_eq!(probe(libc::SYS_io_uring_register, &ALL_BAD), enosys, "io_uring_register");
-    assert_eq!(probe(0x4000_0000 | libc::SYS_getpid, &[]), enosys, "x32 getpid");
-    assert_eq!(probe(0x4000_0000 | libc::SYS_ptrace, &ALL_BAD), enosys, "x32 ptrace");
+    assert_eq!(
+        probe(libc::SYS_clone3, &[0, 0]),
+        enosys,
+        "clone3 (glibc falls back to clone)"
+    );
+    assert_eq!(
+        probe(libc::SYS_io_uring_setup, &[1, 0]),
+        enosys,
+        "io_uring_setup"
+    );
+    assert_eq!(
+        probe(libc::SYS_io_uring_enter, &ALL_BAD),
+        enosys,
+        "io_uring_enter"
+    );
+    assert_eq!(
+        probe(libc::SYS_io_uring_register, &ALL_BAD),
+        enosys,
+        "io_uring_register"
+    );
+    assert_eq!(
+        probe(0x4000_0000 | libc::SYS_getpid, &[]),
+        enosys,
+        "x32 getpid"
+    );
+    assert_eq!(
+        probe(0x4000_0000 | libc::SYS_ptrace, &ALL_BAD),
+        enosys,
+        "x32 ptrace"
+    );
     assert_eq!(probe(1000, &[]), enosys, "a number no kernel has");
-    assert!(probe(libc::SYS_getpid, &[]).starts_with("ok "), "getpid is allowed");
+    assert!(
+        probe(libc::SYS_getpid, &[]).starts_with("ok "),
+        "getpid is allowed"
+    );
 }
 
 #[test]
@@ -152,18 +186,35 @@ fn clone_is_allowed_only_without_namespace_flags() {
     ] {
         // A plain fork (flags = SIGCHLD) plus one namespace flag.
         let flags = (libc::SIGCHLD | flag) as u64;
-        assert_eq!(probe(libc::SYS_clone, &[flags, 0, 0, 0, 0]), "errno ENOSYS 38", "clone {name}");
+        assert_eq!(
+            probe(libc::SYS_clone, &[flags, 0, 0, 0, 0]),
+            "errno ENOSYS 38",
+            "clone {name}"
+        );
     }
     // The flag check compares the low 32 bits (where the kernel reads them), so setting
     // high bits cannot slip a namespace flag past it.
     let sneaky = (1u64 << 40) | (libc::SIGCHLD | libc::CLONE_NEWUSER) as u64;
-    assert_eq!(probe(libc::SYS_clone, &[sneaky, 0, 0, 0, 0]), "errno ENOSYS 38");
+    assert_eq!(
+        probe(libc::SYS_clone, &[sneaky, 0, 0, 0, 0]),
+        "errno ENOSYS 38"
+    );
 }
 
 #[test]
 fn terminal_injection_ioctls_are_refused_even_with_high_bits_set() {
-    for cmd in [0x5412u64, 0x541C, 0x5423, 0x1_0000_5412, 0xffff_ffff_0000_541C] {
-        assert_eq!(probe(libc::SYS_ioctl, &[0, cmd, 0]), "errno ENOSYS 38", "ioctl {cmd:#x}");
+    for cmd in [
+        0x5412u64,
+        0x541C,
+        0x5423,
+        0x1_0000_5412,
+        0xffff_ffff_0000_541C,
+    ] {
+        assert_eq!(
+            probe(libc::SYS_ioctl, &[0, cmd, 0]),
+            "errno ENOSYS 38",
+            "ioctl {cmd:#x}"
+        );
     }
     // Another ioctl reaches the kernel (ENOTTY on a non-terminal, EBADF on a bad fd).
     let other = probe(libc::SYS_ioctl, &[u64::MAX, 0x5401, 0]);
@@ -172,13 +223,35 @@ fn terminal_injection_ioctls_are_refused_even_with_high_bits_set() {
 
 #[test]
 fn only_safe_socket_families_and_personalities_are_allowed() {
-    for (family, kind, name) in [(17u64, 3u64, "AF_PACKET"), (40, 1, "AF_VSOCK"), (38, 5, "AF_ALG"), (21, 5, "AF_RDS")] {
-        assert_eq!(probe(libc::SYS_socket, &[family, kind, 0]), "errno ENOSYS 38", "{name}");
+    for (family, kind, name) in [
+        (17u64, 3u64, "AF_PACKET"),
+        (40, 1, "AF_VSOCK"),
+        (38, 5, "AF_ALG"),
+        (21, 5, "AF_RDS"),
+    ] {
+        assert_eq!(
+            probe(libc::SYS_socket, &[family, kind, 0]),
+            "errno ENOSYS 38",
+            "{name}"
+        );
     }
-    assert_eq!(probe(libc::SYS_socket, &[16, 3, 9]), "errno ENOSYS 38", "netlink audit");
-    assert!(probe(libc::SYS_socket, &[2, 1, 0]).starts_with("ok "), "AF_INET stream");
-    assert!(probe(libc::SYS_socket, &[1, 1, 0]).starts_with("ok "), "AF_UNIX stream");
-    assert!(probe(libc::SYS_personality, &[0xffff_ffff]).starts_with("ok "), "query");
+    assert_eq!(
+        probe(libc::SYS_socket, &[16, 3, 9]),
+        "errno ENOSYS 38",
+        "netlink audit"
+    );
+    assert!(
+        probe(libc::SYS_socket, &[2, 1, 0]).starts_with("ok "),
+        "AF_INET stream"
+    );
+    assert!(
+        probe(libc::SYS_socket, &[1, 1, 0]).starts_with("ok "),
+        "AF_UNIX stream"
+    );
+    assert!(
+        probe(libc::SYS_personality, &[0xffff_ffff]).starts_with("ok "),
+        "query"
+    );
     assert_eq!(
         probe(libc::SYS_personality, &[0x0040_0000]),
         "errno ENOSYS 38",

@@ -30,7 +30,11 @@ pub enum CgroupError {
     NotEmpty { path: String, pids: String },
 }
 
-fn io_err(step: &'static str, op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CgroupError {
+fn io_err(
+    step: &'static str,
+    op: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> CgroupError {
     let path = path.display().to_string();
     move |source| CgroupError::Io {
         step,
@@ -74,7 +78,9 @@ pub enum Cgroups {
     V2(V2),
     V1(V1),
     /// No usable cgroup: limits fall back to rlimits, and every result says so.
-    None { reason: String },
+    None {
+        reason: String,
+    },
 }
 
 /// A cgroup2 or v1 mount from mountinfo: mount point, fstype, super options.
@@ -218,7 +224,10 @@ impl Cgroups {
                 }
             }
             if v1.memory.is_none() && v1.pids.is_none() && v1.cpu.is_none() {
-                return Err(format!("no writable v1 controller ({})", v1.missing.join("; ")));
+                return Err(format!(
+                    "no writable v1 controller ({})",
+                    v1.missing.join("; ")
+                ));
             }
             Ok(v1)
         };
@@ -258,7 +267,13 @@ impl Cgroups {
         match self {
             Cgroups::V2(v2) => {
                 let has = |c: &str| v2.controllers.iter().any(|x| x == c);
-                let e = |c| if has(c) { Enforcement::CgroupV2 } else { Enforcement::Rlimit };
+                let e = |c| {
+                    if has(c) {
+                        Enforcement::CgroupV2
+                    } else {
+                        Enforcement::Rlimit
+                    }
+                };
                 CgroupEnforcement {
                     memory: e("memory"),
                     pids: e("pids"),
@@ -344,14 +359,22 @@ impl Cgroups {
             Cgroups::None { .. } => Vec::new(),
         };
         for parent in parents {
-            let Ok(entries) = std::fs::read_dir(parent) else { continue };
+            let Ok(entries) = std::fs::read_dir(parent) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(pid) = name.strip_prefix("localeval-run-") else { continue };
+                let Some(pid) = name.strip_prefix("localeval-run-") else {
+                    continue;
+                };
                 if !Path::new("/proc").join(pid).exists() {
                     match std::fs::remove_dir(entry.path()) {
-                        Ok(()) => tracing::warn!(cgroup = %entry.path().display(), "removed a stale run cgroup"),
-                        Err(e) => tracing::warn!(cgroup = %entry.path().display(), error = %e, "stale run cgroup cannot be removed"),
+                        Ok(()) => {
+                            tracing::warn!(cgroup = %entry.path().display(), "removed a stale run cgroup")
+                        }
+                        Err(e) => {
+                            tracing::warn!(cgroup = %entry.path().display(), error = %e, "stale run cgroup cannot be removed")
+                        }
                     }
                 }
             }
@@ -420,8 +443,7 @@ impl V2 {
         let procs = read("cgroup.procs");
         if !to_enable.is_empty() && !is_root && !procs.trim().is_empty() {
             let leaf = dir.join(SUPERVISOR_LEAF);
-            std::fs::create_dir_all(&leaf)
-                .map_err(|e| format!("mkdir {}: {e}", leaf.display()))?;
+            std::fs::create_dir_all(&leaf).map_err(|e| format!("mkdir {}: {e}", leaf.display()))?;
             std::fs::write(leaf.join("cgroup.procs"), pid.to_string())
                 .map_err(|e| format!("moving this process into {}: {e}", leaf.display()))?;
             supervisor_leaf = Some(leaf);
@@ -463,7 +485,11 @@ impl V2 {
         let has = |c: &str| self.controllers.iter().any(|x| x == c);
         let apply = || -> Result<(), CgroupError> {
             if has("memory") {
-                write_file("limit memory", &dir.join("memory.max"), &limits.memory_bytes.to_string())?;
+                write_file(
+                    "limit memory",
+                    &dir.join("memory.max"),
+                    &limits.memory_bytes.to_string(),
+                )?;
                 let swap = dir.join("memory.swap.max");
                 if swap.exists() {
                     write_file("limit swap", &swap, "0")?;
@@ -472,12 +498,20 @@ impl V2 {
                 write_file("oom group", &dir.join("memory.oom.group"), "1")?;
             }
             if has("pids") {
-                write_file("limit pids", &dir.join("pids.max"), &limits.pids.to_string())?;
+                write_file(
+                    "limit pids",
+                    &dir.join("pids.max"),
+                    &limits.pids.to_string(),
+                )?;
             }
             if has("cpu") {
                 let period = 100_000u64;
                 let quota = (limits.cpu_millis as u64 * period / 1000).max(1000);
-                write_file("limit cpu", &dir.join("cpu.max"), &format!("{quota} {period}"))?;
+                write_file(
+                    "limit cpu",
+                    &dir.join("cpu.max"),
+                    &format!("{quota} {period}"),
+                )?;
             }
             Ok(())
         };
@@ -494,7 +528,10 @@ impl V2 {
         }
         if let Some(leaf) = &self.supervisor_leaf {
             if self.enabled_here.len() == self.controllers.len() || self.controllers.is_empty() {
-                let _ = std::fs::write(self.parent.join("cgroup.procs"), std::process::id().to_string());
+                let _ = std::fs::write(
+                    self.parent.join("cgroup.procs"),
+                    std::process::id().to_string(),
+                );
                 let _ = std::fs::remove_dir(leaf);
             }
         }
@@ -528,7 +565,11 @@ impl V1 {
                 let dir = parent.join(name);
                 std::fs::create_dir(&dir).map_err(io_err("create", "mkdir", &dir))?;
                 run.dirs.push((Controller::Pids, dir.clone()));
-                write_file("limit pids", &dir.join("pids.max"), &limits.pids.to_string())?;
+                write_file(
+                    "limit pids",
+                    &dir.join("pids.max"),
+                    &limits.pids.to_string(),
+                )?;
             }
             if let Some(parent) = &self.cpu {
                 let dir = parent.join(name);
@@ -536,8 +577,16 @@ impl V1 {
                 run.dirs.push((Controller::Cpu, dir.clone()));
                 let period = 100_000u64;
                 let quota = (limits.cpu_millis as u64 * period / 1000).max(1000);
-                write_file("limit cpu", &dir.join("cpu.cfs_period_us"), &period.to_string())?;
-                write_file("limit cpu", &dir.join("cpu.cfs_quota_us"), &quota.to_string())?;
+                write_file(
+                    "limit cpu",
+                    &dir.join("cpu.cfs_period_us"),
+                    &period.to_string(),
+                )?;
+                write_file(
+                    "limit cpu",
+                    &dir.join("cpu.cfs_quota_us"),
+                    &quota.to_string(),
+                )?;
             }
             if let Some(parent) = &self.cpuacct {
                 let dir = parent.join(name);
@@ -622,7 +671,8 @@ impl RunCgroup {
             read_key(&text, "usage_usec").map(|us| us / 1000)
         } else {
             let text =
-                std::fs::read_to_string(self.dir(Controller::CpuAcct)?.join("cpuacct.usage")).ok()?;
+                std::fs::read_to_string(self.dir(Controller::CpuAcct)?.join("cpuacct.usage"))
+                    .ok()?;
             text.trim().parse::<u64>().ok().map(|ns| ns / 1_000_000)
         }
     }
@@ -637,8 +687,8 @@ impl RunCgroup {
             ..Default::default()
         };
         if self.v2 {
-            stats.peak_memory_bytes = read(Controller::Memory, "memory.peak")
-                .and_then(|t| t.trim().parse().ok());
+            stats.peak_memory_bytes =
+                read(Controller::Memory, "memory.peak").and_then(|t| t.trim().parse().ok());
             if let Some(events) = read(Controller::Memory, "memory.events") {
                 stats.oom_killed = read_key(&events, "oom_kill").unwrap_or(0) > 0
                     || read_key(&events, "oom_group_kill").unwrap_or(0) > 0;
@@ -688,11 +738,14 @@ impl RunCgroup {
                 match std::fs::remove_dir(dir) {
                     Ok(()) => break,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
-                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                    Err(e)
+                        if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline =>
+                    {
                         std::thread::sleep(Duration::from_millis(2));
                     }
                     Err(e) => {
-                        let pids = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+                        let pids =
+                            std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
                         first_error.get_or_insert(if pids.trim().is_empty() {
                             CgroupError::Io {
                                 step: "remove",
@@ -735,7 +788,10 @@ mod tests {
         let mounts = parse_mountinfo(HYBRID_MOUNTINFO);
         assert_eq!(mounts.len(), 4);
         assert!(mounts[0].v2);
-        assert_eq!(mounts[0].mount_point, PathBuf::from("/sys/fs/cgroup/unified"));
+        assert_eq!(
+            mounts[0].mount_point,
+            PathBuf::from("/sys/fs/cgroup/unified")
+        );
         assert_eq!(mounts[2].controllers, vec!["cpu", "cpuacct"]);
     }
 
@@ -770,9 +826,17 @@ mod tests {
         assert_eq!(read("memory.oom.group"), "1");
         assert_eq!(read("pids.max"), "32");
         assert_eq!(read("cpu.max"), "50000 100000");
-        std::fs::write(parent.join("run-1/memory.events"), "low 0\noom 1\noom_kill 1\noom_group_kill 1\n").unwrap();
+        std::fs::write(
+            parent.join("run-1/memory.events"),
+            "low 0\noom 1\noom_kill 1\noom_group_kill 1\n",
+        )
+        .unwrap();
         std::fs::write(parent.join("run-1/pids.events"), "max 3\n").unwrap();
-        std::fs::write(parent.join("run-1/cpu.stat"), "usage_usec 123456\nuser_usec 1\n").unwrap();
+        std::fs::write(
+            parent.join("run-1/cpu.stat"),
+            "usage_usec 123456\nuser_usec 1\n",
+        )
+        .unwrap();
         let stats = run.stats();
         assert!(stats.oom_killed && stats.pids_limit_hit);
         assert_eq!(stats.cpu_ms, Some(123));
@@ -800,11 +864,25 @@ mod tests {
         };
         let run = v1.create("run", &limits).unwrap();
         let read = |f: &str| std::fs::read_to_string(root.path().join(f)).unwrap();
-        assert_eq!(read("memory/run/memory.limit_in_bytes"), (64u64 << 20).to_string());
+        assert_eq!(
+            read("memory/run/memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
         assert_eq!(read("cpu/run/cpu.cfs_quota_us"), "150000");
-        assert_eq!(read("pids/run/pids.max"), Limits::DEFAULT_RUN.pids.to_string());
-        std::fs::write(root.path().join("memory/run/memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n").unwrap();
-        std::fs::write(root.path().join("cpuacct/run/cpuacct.usage"), "2500000000\n").unwrap();
+        assert_eq!(
+            read("pids/run/pids.max"),
+            Limits::DEFAULT_RUN.pids.to_string()
+        );
+        std::fs::write(
+            root.path().join("memory/run/memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.path().join("cpuacct/run/cpuacct.usage"),
+            "2500000000\n",
+        )
+        .unwrap();
         let stats = run.stats();
         assert!(stats.oom_killed);
         assert_eq!(stats.cpu_ms, Some(2500));

@@ -104,13 +104,14 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
     sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
-    // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
-    // init creates in the new tmpfs mounts must be owned by an id mapped in this user
-    // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
-    // dropped below, before anything of the user's runs.
+    let root_dir = open_root_dir(child)?; // while still the service's own host id
+                                          // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
+                                          // init creates in the new tmpfs mounts must be owned by an id mapped in this user
+                                          // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
+                                          // dropped below, before anything of the user's runs.
     become_sandbox_user(child)?;
     make_mounts_private()?;
-    build_root(child)?; // tmpfs root with read-only host binds, or the image root read-only
+    build_root(child, root_dir)?; // tmpfs root with read-only host binds, or the image root read-only
     mount_scratch(child)?; // per-run /tmp and workspace: tmpfs with size and inode caps
     write_workspace_files(child)?;
     mount_dev()?; // minimal /dev: null zero full random urandom, shm
@@ -160,7 +161,12 @@ fn make_mounts_private() -> Result<(), SetupError> {
 }
 
 fn new_root(relative: impl AsRef<Path>) -> PathBuf {
-    Path::new(NEW_ROOT).join(relative.as_ref().strip_prefix("/").unwrap_or(relative.as_ref()))
+    Path::new(NEW_ROOT).join(
+        relative
+            .as_ref()
+            .strip_prefix("/")
+            .unwrap_or(relative.as_ref()),
+    )
 }
 
 const RO_NOSUID_NODEV: u64 =
@@ -178,11 +184,24 @@ fn bind_readonly(source: &Path, target: &Path, step: &str) -> Result<(), SetupEr
     sys::mount_setattr(target, true, RO_NOSUID_NODEV).at(step)
 }
 
-fn build_root(child: &ChildSide) -> Result<(), SetupError> {
+/// For a directory root (an image in the store, 0700 and owned by the service user): an
+/// `O_PATH` handle opened before the ids change, when this process still has the service's
+/// host id and so may traverse the store. Opened after the clone, so that the handle's
+/// mount is in this mount namespace (a bind of a foreign namespace's mount is EINVAL).
+fn open_root_dir(child: &ChildSide) -> Result<Option<OwnedFd>, SetupError> {
+    match &child.spec.rootfs.base {
+        RootBase::Directory { path } => Ok(Some(sys::open_path_dir(path).at("open image root")?)),
+        RootBase::Composed { .. } => Ok(None),
+    }
+}
+
+fn build_root(child: &ChildSide, root_dir: Option<OwnedFd>) -> Result<(), SetupError> {
     let root = Path::new(NEW_ROOT);
     match &child.spec.rootfs.base {
-        RootBase::Directory { path } => {
-            bind_readonly(path, root, "bind image root")?;
+        RootBase::Directory { .. } => {
+            let fd = root_dir.expect("a directory root is opened first");
+            let source = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+            bind_readonly(&source, root, "bind image root")?;
         }
         RootBase::Composed {
             binds,
@@ -242,8 +261,14 @@ fn mount_scratch(child: &ChildSide) -> Result<(), SetupError> {
         )
     };
     let flags = libc::MS_NOSUID | libc::MS_NODEV;
-    sys::mount("tmpfs", &new_root("tmp"), Some("tmpfs"), flags, Some(&options("1777")))
-        .at("mount /tmp")?;
+    sys::mount(
+        "tmpfs",
+        &new_root("tmp"),
+        Some("tmpfs"),
+        flags,
+        Some(&options("1777")),
+    )
+    .at("mount /tmp")?;
     sys::mount(
         "tmpfs",
         &new_root(crate::rootfs::WORKSPACE),
@@ -293,7 +318,10 @@ fn mount_dev() -> Result<(), SetupError> {
                 step: step.into(),
                 source: SysError {
                     call: "lstat".into(),
-                    args: format!("{:?} is not the character device {major}:{minor}", host.display().to_string()),
+                    args: format!(
+                        "{:?} is not the character device {major}:{minor}",
+                        host.display().to_string()
+                    ),
                     errno: libc::EINVAL,
                 },
             });
@@ -324,7 +352,9 @@ fn mount_dev() -> Result<(), SetupError> {
         &shm,
         Some("tmpfs"),
         libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-        Some(&format!("size=16m,nr_inodes=1024,mode=1777,uid={SANDBOX_UID},gid={SANDBOX_GID}")),
+        Some(&format!(
+            "size=16m,nr_inodes=1024,mode=1777,uid={SANDBOX_UID},gid={SANDBOX_GID}"
+        )),
     )
     .at(step)?;
     sys::mount_setattr(&dev, false, sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID).at(step)
@@ -345,8 +375,14 @@ fn mount_proc() -> Result<(), SetupError> {
     for name in MASKED_PROC_FILES {
         let target = proc.join(name);
         if target.exists() {
-            sys::mount(&null.display().to_string(), &target, None, libc::MS_BIND, None)
-                .at("mask /proc file")?;
+            sys::mount(
+                &null.display().to_string(),
+                &target,
+                None,
+                libc::MS_BIND,
+                None,
+            )
+            .at("mask /proc file")?;
         }
     }
     for name in MASKED_PROC_DIRS {
@@ -429,7 +465,10 @@ fn exec_program(child: &ChildSide) -> ! {
 
 /// Returns only if execve failed: the resolved path and the error.
 /// `error_fd` follows the error pipe when it moves to fd 3.
-fn confine_program(child: &ChildSide, error_fd: &mut RawFd) -> Result<(String, SysError), SetupError> {
+fn confine_program(
+    child: &ChildSide,
+    error_fd: &mut RawFd,
+) -> Result<(String, SysError), SetupError> {
     sys::set_parent_death_signal(libc::SIGKILL).at("die with init")?;
     reset_signals();
     sys::setsid().at("new session")?; // no controlling terminal (TIOCSTI, CVE-2017-5226)
@@ -456,7 +495,10 @@ fn reset_signals() {
 
 fn connect_stdio(child: &ChildSide) -> Result<(), SetupError> {
     let step = "connect stdio pipes";
-    let stdio = child.stdio.as_ref().expect("the program's stdio is set up before the fork");
+    let stdio = child
+        .stdio
+        .as_ref()
+        .expect("the program's stdio is set up before the fork");
     for (target, fd) in stdio.iter().enumerate() {
         sys::dup2(fd.as_raw_fd(), target as RawFd).at(step)?;
     }
@@ -594,19 +636,19 @@ fn collect_files(spec: &JailSpec, report: &mut InitReport) {
 
 /// Reads a regular file below the workspace without following any link.
 fn read_beneath(workspace: &OwnedFd, name: &str, budget: &mut u64) -> Result<Vec<u8>, String> {
-    let fd = sys::open_beneath(workspace.as_raw_fd(), name, false).map_err(|e| {
-        match e.errno {
-            libc::ENOENT => "no such file".to_string(),
-            libc::ELOOP | libc::EXDEV => "is a symbolic link; links are not followed".to_string(),
-            _ => e.to_string(),
-        }
+    let fd = sys::open_beneath(workspace.as_raw_fd(), name, false).map_err(|e| match e.errno {
+        libc::ENOENT => "no such file".to_string(),
+        libc::ELOOP | libc::EXDEV => "is a symbolic link; links are not followed".to_string(),
+        _ => e.to_string(),
     })?;
     let (kind, size) = sys::fstat_kind(&fd).map_err(|e| e.to_string())?;
     if kind != libc::S_IFREG {
         return Err("not a regular file".into());
     }
     if size > *budget {
-        return Err(format!("{size} bytes is more than the {budget} bytes left to return"));
+        return Err(format!(
+            "{size} bytes is more than the {budget} bytes left to return"
+        ));
     }
     let mut content = Vec::with_capacity(size as usize);
     sys::read_to_end(&fd, &mut content).map_err(|e| e.to_string())?;

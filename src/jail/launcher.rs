@@ -78,7 +78,11 @@ impl Launcher {
     /// Makes every run in flight stop now: each supervisor sees its client hang up, kills
     /// its sandbox and cleans up; each `run` call returns an IE report.
     pub fn cancel_all(&self) {
-        let in_flight = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let in_flight = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for (_, fd) in in_flight.iter() {
             // SHUT_RDWR wakes the blocked reader here and the supervisor there.
             sys::shutdown_socket(fd);
@@ -208,7 +212,10 @@ fn write_frame(stream: &mut UnixStream, kind: u8, body: &[u8]) -> bool {
     let mut header = [0u8; 5];
     header[0] = kind;
     header[1..5].copy_from_slice(&(body.len() as u32).to_le_bytes());
-    stream.write_all(&header).and_then(|_| stream.write_all(body)).is_ok()
+    stream
+        .write_all(&header)
+        .and_then(|_| stream.write_all(body))
+        .is_ok()
 }
 
 /// One run's supervisor (a child of the launcher, single-threaded).

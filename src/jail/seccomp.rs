@@ -71,12 +71,13 @@ impl Filters {
     }
 
     pub fn compile(text: &str, source_name: &str) -> Result<Filters, SeccompError> {
-        let mut map = seccompiler::compile_from_json(text.as_bytes(), target_arch()?).map_err(
-            |e| SeccompError::Compile {
-                source_name: source_name.to_string(),
-                message: e.to_string(),
-            },
-        )?;
+        let mut map =
+            seccompiler::compile_from_json(text.as_bytes(), target_arch()?).map_err(|e| {
+                SeccompError::Compile {
+                    source_name: source_name.to_string(),
+                    message: e.to_string(),
+                }
+            })?;
         let mut take = |name: &'static str| {
             map.remove(name).ok_or(SeccompError::Missing {
                 source_name: source_name.to_string(),

@@ -162,7 +162,11 @@ fn acquire_slot(host: &Host) -> Result<Slot, SetupError> {
         step: step.into(),
         source: SysError {
             call: "flock".into(),
-            args: format!("all {} slots in {} are busy", host.config.slots, dir.display()),
+            args: format!(
+                "all {} slots in {} are busy",
+                host.config.slots,
+                dir.display()
+            ),
             errno: libc::EBUSY,
         },
     })
@@ -248,7 +252,12 @@ fn processes_of_uid(uid: u32) -> u64 {
     std::fs::read_dir("/proc")
         .map(|d| {
             d.filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
                 .filter(|e| e.metadata().map(|m| m.uid() == uid).unwrap_or(false))
                 .count() as u64
         })
@@ -278,7 +287,14 @@ fn supervise(
     abort: Option<RawFd>,
     on_output: &mut dyn FnMut(Stream, &[u8]),
     provenance: &mut JailProvenance,
-) -> Result<(StepOutcome, Vec<crate::plan::WorkspaceFile>, Vec<ReturnedFile>), SetupError> {
+) -> Result<
+    (
+        StepOutcome,
+        Vec<crate::plan::WorkspaceFile>,
+        Vec<ReturnedFile>,
+    ),
+    SetupError,
+> {
     let slot = acquire_slot(host)?;
     provenance.host_uid = slot.host_id;
     let cgroup = host
@@ -315,7 +331,14 @@ fn clone_and_supervise(
     cgroup: &RunCgroup,
     abort: Option<RawFd>,
     on_output: &mut dyn FnMut(Stream, &[u8]),
-) -> Result<(StepOutcome, Vec<crate::plan::WorkspaceFile>, Vec<ReturnedFile>), SetupError> {
+) -> Result<
+    (
+        StepOutcome,
+        Vec<crate::plan::WorkspaceFile>,
+        Vec<ReturnedFile>,
+    ),
+    SetupError,
+> {
     let step = "create pipes";
     let pipes = Pipes {
         sync: sys::pipe().at(step)?,
@@ -402,9 +425,9 @@ fn clone_and_supervise(
         stderr: watch.stderr.captured(),
         usage: Usage {
             wall_ms,
-            cpu_ms: stats.cpu_ms.unwrap_or_else(|| {
-                (init_usage.user_us + init_usage.system_us) / 1000
-            }),
+            cpu_ms: stats
+                .cpu_ms
+                .unwrap_or_else(|| (init_usage.user_us + init_usage.system_us) / 1000),
             peak_memory_bytes: stats
                 .peak_memory_bytes
                 .unwrap_or(init_usage.max_rss_kib * 1024),
@@ -439,7 +462,9 @@ fn clone_and_supervise(
     }
     step.verdict = verdict(&step, kill_reason, stats.oom_killed, status.is_some());
     if kill_reason == Some(KillReason::Cancelled) {
-        step.error = Some("the run was cancelled: its client went away or the service is shutting down".into());
+        step.error = Some(
+            "the run was cancelled: its client went away or the service is shutting down".into(),
+        );
     } else if step.verdict == Verdict::InternalError {
         step.error = Some(format!(
             "the sandbox's init ended without a report (wait status {init_status:#x})"
@@ -562,7 +587,11 @@ impl Watch {
         }
         let cap = spec.limits.output_bytes;
         Watch {
-            stdin: if spec.stdin.is_empty() { None } else { Some(stdin) },
+            stdin: if spec.stdin.is_empty() {
+                None
+            } else {
+                Some(stdin)
+            },
             stdin_data: spec.stdin.clone(),
             stdin_written: 0,
             stdout: StreamBuffer {
@@ -613,14 +642,22 @@ impl Watch {
             let timeout_ms = if killed.is_some() {
                 50
             } else {
-                wake.saturating_duration_since(now).as_millis().min(i32::MAX as u128) as i32
+                wake.saturating_duration_since(now)
+                    .as_millis()
+                    .min(i32::MAX as u128) as i32
             };
             let mut fds = vec![(pidfd.as_raw_fd(), sys::POLLIN)];
             let watch_abort = abort.filter(|_| killed.is_none());
             let slots = [
                 watch_abort.map(|fd| (fd, sys::POLLIN)),
-                self.stdout.fd.as_ref().map(|f| (f.as_raw_fd(), sys::POLLIN)),
-                self.stderr.fd.as_ref().map(|f| (f.as_raw_fd(), sys::POLLIN)),
+                self.stdout
+                    .fd
+                    .as_ref()
+                    .map(|f| (f.as_raw_fd(), sys::POLLIN)),
+                self.stderr
+                    .fd
+                    .as_ref()
+                    .map(|f| (f.as_raw_fd(), sys::POLLIN)),
                 self.report.as_ref().map(|f| (f.as_raw_fd(), sys::POLLIN)),
                 self.stdin.as_ref().map(|f| (f.as_raw_fd(), sys::POLLOUT)),
             ];

@@ -35,7 +35,9 @@ pub fn require_sandbox(test: &str) -> bool {
 
 fn unsafe_free_euid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
 }
 
 /// Runs `localeval` with `args`; returns its output.
@@ -64,7 +66,11 @@ pub fn run_json(args: &[&str]) -> Run {
 pub fn run_json_as(args: &[&str], user: Option<(u32, u32)>) -> Run {
     use std::os::unix::process::CommandExt;
     let mut command = Command::new(binary());
-    command.arg("run").arg("--json").args(args).env("LOCALEVAL_LOG", "warn");
+    command
+        .arg("run")
+        .arg("--json")
+        .args(args)
+        .env("LOCALEVAL_LOG", "warn");
     if let Some((uid, gid)) = user {
         command.uid(uid).gid(gid).current_dir("/");
     }
@@ -105,7 +111,9 @@ fn find_named(dir: &std::path::Path, name: &str, depth: usize, found: &mut Vec<P
     if depth > 6 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             let path = entry.path();
