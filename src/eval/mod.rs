@@ -1,0 +1,25 @@
+//! **eval**: local LLMs solve problems, the sandbox judges, pass@k reports.
+//!
+//! ```text
+//! dataset ─► prompt ─► backend ─► extract ─► grade (test programs) ─► sandbox ─► passk ─► store ─► report
+//! ```
+//!
+//! - [`dataset`]: the project's problems, HumanEval, MBPP, MultiPL-E / HumanEval-X files.
+//! - [`backend`]: Ollama and OpenAI-compatible servers.
+//! - [`extract`]: the code inside a model's answer.
+//! - [`grade`]: test programs of a sample and their verdicts.
+//! - [`sandbox`]: in-process jail or remote `localeval serve` instances.
+//! - [`passk`]: the unbiased pass@k estimator.
+//! - [`store`]: the SQLite results database (resume, caches).
+//! - [`run`]: the orchestration; [`report`]: JSON, Markdown and HTML reports.
+
+pub mod backend;
+pub mod cli;
+pub mod dataset;
+pub mod extract;
+pub mod grade;
+pub mod passk;
+pub mod report;
+pub mod run;
+pub mod sandbox;
+pub mod store;
