@@ -815,6 +815,15 @@ pub fn dup2(from: RawFd, to: RawFd) -> SysResult<()> {
     Ok(())
 }
 
+/// `dup3(from, to, O_CLOEXEC)`: `to` becomes a close-on-exec copy of `from`.
+pub fn dup3_cloexec(from: RawFd, to: RawFd) -> SysResult<()> {
+    // SAFETY: dup3 on fds the caller owns; `to` is replaced atomically.
+    check(unsafe { libc::dup3(from, to, libc::O_CLOEXEC) } as _, "dup3", || {
+        format!("{from}, {to}, O_CLOEXEC")
+    })?;
+    Ok(())
+}
+
 /// Closes every fd from `first` up (close_range(2), Linux 5.9).
 pub fn close_from(first: u32) -> SysResult<()> {
     // SAFETY: integer arguments; the caller does not use the closed fds afterwards.
@@ -1054,6 +1063,12 @@ pub fn recv_fd(socket: &OwnedFd) -> SysResult<Option<OwnedFd>> {
         let fd = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>());
         Ok(Some(OwnedFd::from_raw_fd(fd)))
     }
+}
+
+/// `shutdown(fd, SHUT_RDWR)`: wakes every reader and writer of a socket.
+pub fn shutdown_socket(fd: &OwnedFd) {
+    // SAFETY: shutdown on a caller-owned socket fd; failure is harmless.
+    unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) };
 }
 
 /// An exclusive, non-blocking `flock` on an open file; released when the fd closes.

@@ -168,3 +168,8 @@ impl Runner for InProcess {
         run_in_this_process(&self.host, spec, on_output)
     }
 }
+
+/// How each limit of `limits` is enforced on `host`.
+pub fn supervise_enforcement(host: &Host, limits: &crate::limits::Limits) -> EnforcedLimits {
+    supervise::enforcement(host, limits)
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what localeval needs on a Debian/Ubuntu machine, idempotently:
+#   scripts/setup.sh           the toolchains of the language catalog (rootfs/catalog.toml)
+#   scripts/setup.sh --tests   plus what the test suite, the VM test and the benchmarks use
+# Runs apt-get only when a package is missing. Needs root (or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=0
+[ "${1:-}" = "--tests" ] && want_tests=1
+
+# The catalog names the Debian packages of each language's host-profile toolchain.
+packages=$(sed -n 's/^packages *= *\[\(.*\)\]/\1/p' rootfs/catalog.toml | tr -d '",' )
+packages="$packages ca-certificates curl gcc libc6-dev pkg-config"
+if [ "$want_tests" = 1 ]; then
+  packages="$packages busybox-static cpio qemu-system-x86 docker-registry skopeo umoci \
+    debootstrap apache2-utils bubblewrap crun iproute2 python3-pip python3-venv jq"
+fi
+
+missing=()
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A Rust toolchain to build localeval itself.
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: installing Rust with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+echo "setup: done"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs, builds,
+# runs the unit and integration tests (real sandboxes), and the other suites that exist.
+# Run as root (the sandbox tests need it; some of them also run as uid 65534).
+# LOCALEVAL_TESTS_MUST_RUN=1 turns every skip for a missing host feature into a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+scripts/setup.sh --tests
+
+echo "== cargo build"
+cargo build --release --locked --all-targets
+
+echo "== cargo test"
+cargo test --release --locked -- --test-threads="${LOCALEVAL_TEST_THREADS:-2}"
+
+if [ -x scripts/check-problems.py ] || [ -f scripts/check-problems.py ]; then
+  echo "== problem set: every reference solution on every test"
+  python3 scripts/check-problems.py
+fi
+
+if [ -f scripts/vm-test.sh ]; then
+  echo "== cgroup v2 VM test"
+  bash scripts/vm-test.sh target/release/localeval
+fi
+echo "== all suites passed"

@@ -1,0 +1,622 @@
+//! The child side of the clone: the sandbox's init (pid 1 of the new pid namespace) and the
+//! program it forks. Everything here runs inside the new namespaces, in a single-threaded
+//! process, and reports failures to the supervisor as typed messages over a pipe.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{AtStep, Host, SetupError};
+use crate::plan::{Collect, JailSpec, WorkspaceFile};
+use crate::rootfs::{RootBase, SANDBOX_GID, SANDBOX_HOSTNAME, SANDBOX_UID};
+use crate::sys::{self, ChildUsage, SysError};
+
+/// Where the new root is assembled, inside the private mount namespace (the host's `/tmp`
+/// is covered, not touched).
+const NEW_ROOT: &str = "/tmp";
+
+/// Exit status of an init that failed to build the sandbox (hakoniwa's convention: 125
+/// means the sandbox failed, not the program).
+pub const SETUP_FAILED: i32 = 125;
+
+/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2, runc's maskedPaths).
+const MASKED_PROC_FILES: &[&str] = &[
+    "kcore",
+    "keys",
+    "latency_stats",
+    "timer_list",
+    "timer_stats",
+    "sched_debug",
+    "interrupts",
+    "sysrq-trigger",
+];
+/// Directories under `/proc` hidden behind an empty read-only tmpfs.
+const MASKED_PROC_DIRS: &[&str] = &["acpi", "asound", "scsi"];
+/// Directories under `/proc` made read-only.
+const READONLY_PROC: &[&str] = &["bus", "fs", "irq", "sys"];
+/// Device nodes bound from the host into the minimal `/dev`, with their (major, minor).
+const DEVICES: &[(&str, u32, u32)] = &[
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+];
+
+/// What the child learned went wrong, sent to the supervisor.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ChildFailure {
+    /// A sandbox setup step failed: an internal error, never the program's failure.
+    Setup(SetupError),
+    /// Every confinement was in place but the program could not be executed (missing,
+    /// not executable): the user's command failed.
+    Exec { path: String, error: SysError },
+}
+
+/// What the init reports when the program has ended.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct InitReport {
+    /// The program's raw wait status.
+    pub status: Option<i32>,
+    /// Resource use of the program and every process the init reaped.
+    pub usage: ChildUsage,
+    pub files: Vec<WorkspaceFile>,
+    pub missing: Vec<(String, String)>,
+}
+
+/// The child's ends of the pipes, and everything else prepared before the clone.
+pub struct ChildSide<'a> {
+    pub spec: &'a JailSpec,
+    pub host: &'a Host,
+    pub sync_read: OwnedFd,
+    pub error_write: OwnedFd,
+    pub report_write: OwnedFd,
+    /// The program's stdin, stdout and stderr pipe ends; the init drops its copies once
+    /// the program is forked, so that end of file never waits on the init.
+    pub stdio: Option<[OwnedFd; 3]>,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+    pub rlimits: Vec<(i32, &'static str, u64, u64)>,
+    /// The parent's end of every pipe: closed first thing in the child.
+    pub parent_fds: Vec<OwnedFd>,
+}
+
+/// The sandbox's init. Never returns.
+pub fn init_main(mut child: ChildSide) -> ! {
+    drop(std::mem::take(&mut child.parent_fds));
+    match build_sandbox(&child) {
+        Ok(program) => {
+            drop(child.stdio.take());
+            supervise_program(&child, program)
+        }
+        Err(error) => {
+            send_failure(child.error_write.as_raw_fd(), &ChildFailure::Setup(error));
+            sys::exit_now(SETUP_FAILED)
+        }
+    }
+}
+
+/// Every step that builds the sandbox, in order (DESIGN.md "Order inside the jail").
+fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
+    wait_for_supervisor(child)?; // uid/gid maps written, placed in the run's cgroup
+    sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
+    sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
+    sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
+    // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
+    // init creates in the new tmpfs mounts must be owned by an id mapped in this user
+    // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
+    // dropped below, before anything of the user's runs.
+    become_sandbox_user(child)?;
+    make_mounts_private()?;
+    build_root(child)?; // tmpfs root with read-only host binds, or the image root read-only
+    mount_scratch(child)?; // per-run /tmp and workspace: tmpfs with size and inode caps
+    write_workspace_files(child)?;
+    mount_dev()?; // minimal /dev: null zero full random urandom, shm
+    mount_proc()?; // fresh procfs, masked and read-only paths (before pivot: mount_too_revealing)
+    pivot_into_root()?; // pivot_root, old root detached
+    seal_root(child)?; // the root tmpfs read-only
+    sys::sethostname(SANDBOX_HOSTNAME).at("set hostname")?;
+    sys::chdir(Path::new(crate::rootfs::WORKSPACE)).at("enter workspace")?;
+    let program = fork_program(child)?; // the program drops the rest and execs
+    confine_init(child)?; // the init keeps no capability either
+    Ok(program)
+}
+
+/// Blocks until the supervisor has written the uid/gid maps and placed this process in its
+/// cgroup. End of file means the supervisor gave up: exit without doing anything.
+fn wait_for_supervisor(child: &ChildSide) -> Result<(), SetupError> {
+    let mut byte = [0u8; 1];
+    match sys::read(child.sync_read.as_raw_fd(), &mut byte).at("wait for supervisor")? {
+        1 => Ok(()),
+        _ => sys::exit_now(SETUP_FAILED),
+    }
+}
+
+fn become_sandbox_user(child: &ChildSide) -> Result<(), SetupError> {
+    let step = "become sandbox user";
+    if !child.host.rootless {
+        // Rootless runs cannot drop supplementary groups: setgroups is denied in a user
+        // namespace an unprivileged user made (user_namespaces(7)); provenance says so.
+        sys::setgroups_empty().at(step)?;
+    }
+    sys::set_keep_caps(true).at(step)?;
+    sys::setresgid(SANDBOX_GID).at(step)?;
+    sys::setresuid(SANDBOX_UID).at(step)?;
+    sys::set_keep_caps(false).at(step)?;
+    sys::raise_effective_to_permitted().at(step)
+}
+
+fn make_mounts_private() -> Result<(), SetupError> {
+    sys::mount(
+        "none",
+        Path::new("/"),
+        None,
+        libc::MS_REC | libc::MS_PRIVATE,
+        None,
+    )
+    .at("make mounts private")
+}
+
+fn new_root(relative: impl AsRef<Path>) -> PathBuf {
+    Path::new(NEW_ROOT).join(relative.as_ref().strip_prefix("/").unwrap_or(relative.as_ref()))
+}
+
+const RO_NOSUID_NODEV: u64 =
+    sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NODEV;
+
+fn bind_readonly(source: &Path, target: &Path, step: &str) -> Result<(), SetupError> {
+    sys::mount(
+        &source.display().to_string(),
+        target,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+    )
+    .at(step)?;
+    sys::mount_setattr(target, true, RO_NOSUID_NODEV).at(step)
+}
+
+fn build_root(child: &ChildSide) -> Result<(), SetupError> {
+    let root = Path::new(NEW_ROOT);
+    match &child.spec.rootfs.base {
+        RootBase::Directory { path } => {
+            bind_readonly(path, root, "bind image root")?;
+        }
+        RootBase::Composed {
+            binds,
+            symlinks,
+            etc_binds,
+            etc_files,
+        } => {
+            let step = "compose host profile root";
+            sys::mount(
+                "tmpfs",
+                root,
+                Some("tmpfs"),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                Some("size=4m,nr_inodes=4096,mode=0755"),
+            )
+            .at(step)?;
+            for dir in binds {
+                let target = new_root(dir);
+                sys::mkdir(&target, 0o755).at(step)?;
+                bind_readonly(dir, &target, "bind host directory")?;
+            }
+            for (link, target) in symlinks {
+                sys::symlink(target, &new_root(link)).at(step)?;
+            }
+            sys::mkdir(&new_root("etc"), 0o755).at(step)?;
+            for (name, content) in etc_files {
+                sys::write_new_file(&new_root("etc").join(name), content, 0o644).at(step)?;
+            }
+            for entry in etc_binds {
+                let target = new_root(entry);
+                match std::fs::symlink_metadata(entry) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        let link = std::fs::read_link(entry).unwrap_or_default();
+                        sys::symlink(&link, &target).at(step)?;
+                        continue;
+                    }
+                    Ok(m) if m.is_dir() => sys::mkdir(&target, 0o755).at(step)?,
+                    Ok(_) => sys::write_new_file(&target, b"", 0o644).at(step)?,
+                    Err(_) => continue,
+                }
+                bind_readonly(entry, &target, "bind /etc entry")?;
+            }
+            for dir in ["proc", "dev", "tmp", "workspace"] {
+                sys::mkdir(&new_root(dir), 0o755).at(step)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn mount_scratch(child: &ChildSide) -> Result<(), SetupError> {
+    let limits = &child.spec.limits;
+    let options = |mode: &str| {
+        format!(
+            "size={},nr_inodes={},mode={mode},uid={SANDBOX_UID},gid={SANDBOX_GID}",
+            limits.tmpfs_bytes, limits.tmpfs_inodes
+        )
+    };
+    let flags = libc::MS_NOSUID | libc::MS_NODEV;
+    sys::mount("tmpfs", &new_root("tmp"), Some("tmpfs"), flags, Some(&options("1777")))
+        .at("mount /tmp")?;
+    sys::mount(
+        "tmpfs",
+        &new_root(crate::rootfs::WORKSPACE),
+        Some("tmpfs"),
+        flags,
+        Some(&options("0755")),
+    )
+    .at("mount workspace")
+}
+
+fn write_workspace_files(child: &ChildSide) -> Result<(), SetupError> {
+    let workspace = new_root(crate::rootfs::WORKSPACE);
+    let step = "write workspace files";
+    for file in &child.spec.files {
+        // Paths were validated by the planner (relative, no `..`); the workspace is a fresh
+        // tmpfs that nothing of the user's has touched yet.
+        let path = workspace.join(&file.path);
+        let mut parent = workspace.clone();
+        if let Some(dirs) = Path::new(&file.path).parent() {
+            for component in dirs.components() {
+                parent.push(component);
+                sys::mkdir(&parent, 0o755).at(step)?;
+            }
+        }
+        let mode = if file.executable { 0o755 } else { 0o644 };
+        sys::write_new_file(&path, &file.content, mode).at(step)?;
+    }
+    Ok(())
+}
+
+fn mount_dev() -> Result<(), SetupError> {
+    let step = "build /dev";
+    let dev = new_root("dev");
+    sys::mount(
+        "tmpfs",
+        &dev,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("size=64k,nr_inodes=64,mode=0755"),
+    )
+    .at(step)?;
+    for (name, major, minor) in DEVICES {
+        let host = Path::new("/dev").join(name);
+        let (mode, ma, mi) = sys::stat_device(&host).at(step)?;
+        if mode & libc::S_IFMT != libc::S_IFCHR || (ma, mi) != (*major, *minor) {
+            return Err(SetupError {
+                step: step.into(),
+                source: SysError {
+                    call: "lstat".into(),
+                    args: format!("{:?} is not the character device {major}:{minor}", host.display().to_string()),
+                    errno: libc::EINVAL,
+                },
+            });
+        }
+        let target = dev.join(name);
+        sys::write_new_file(&target, b"", 0o666).at(step)?;
+        sys::mount(
+            &host.display().to_string(),
+            &target,
+            None,
+            libc::MS_BIND,
+            None,
+        )
+        .at(step)?;
+    }
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        sys::symlink(Path::new(target), &dev.join(link)).at(step)?;
+    }
+    let shm = dev.join("shm");
+    sys::mkdir(&shm, 0o1777).at(step)?;
+    sys::mount(
+        "tmpfs",
+        &shm,
+        Some("tmpfs"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        Some(&format!("size=16m,nr_inodes=1024,mode=1777,uid={SANDBOX_UID},gid={SANDBOX_GID}")),
+    )
+    .at(step)?;
+    sys::mount_setattr(&dev, false, sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID).at(step)
+}
+
+fn mount_proc() -> Result<(), SetupError> {
+    let step = "mount /proc";
+    let proc = new_root("proc");
+    sys::mount(
+        "proc",
+        &proc,
+        Some("proc"),
+        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )
+    .at(step)?;
+    let null = new_root("dev/null");
+    for name in MASKED_PROC_FILES {
+        let target = proc.join(name);
+        if target.exists() {
+            sys::mount(&null.display().to_string(), &target, None, libc::MS_BIND, None)
+                .at("mask /proc file")?;
+        }
+    }
+    for name in MASKED_PROC_DIRS {
+        let target = proc.join(name);
+        if target.is_dir() {
+            sys::mount(
+                "tmpfs",
+                &target,
+                Some("tmpfs"),
+                libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                Some("size=0,nr_inodes=1,mode=0555"),
+            )
+            .at("mask /proc directory")?;
+        }
+    }
+    for name in READONLY_PROC {
+        let target = proc.join(name);
+        if target.exists() {
+            sys::mount(
+                &target.display().to_string(),
+                &target,
+                None,
+                libc::MS_BIND | libc::MS_REC,
+                None,
+            )
+            .at("make /proc path read-only")?;
+            sys::mount_setattr(&target, true, RO_NOSUID_NODEV | sys::MOUNT_ATTR_NOEXEC)
+                .at("make /proc path read-only")?;
+        }
+    }
+    Ok(())
+}
+
+fn pivot_into_root() -> Result<(), SetupError> {
+    let step = "pivot_root";
+    sys::chdir(Path::new(NEW_ROOT)).at(step)?;
+    sys::pivot_root_here().at(step)?;
+    sys::umount_detach(Path::new(".")).at("detach old root")?;
+    sys::chdir(Path::new("/")).at(step)
+}
+
+fn seal_root(child: &ChildSide) -> Result<(), SetupError> {
+    if let RootBase::Composed { .. } = child.spec.rootfs.base {
+        sys::mount_setattr(Path::new("/"), false, RO_NOSUID_NODEV).at("make root read-only")?;
+    }
+    Ok(())
+}
+
+fn drop_all_capabilities(child: &ChildSide, step: &str) -> Result<(), SetupError> {
+    sys::lock_securebits().at(step)?;
+    sys::drop_bounding_and_ambient(child.host.last_capability).at(step)?;
+    sys::clear_capabilities().at(step)
+}
+
+fn fork_program(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
+    match sys::fork().at("fork program")? {
+        Some(pid) => Ok(pid),
+        None => exec_program(child),
+    }
+}
+
+/// The program's side: the last steps, seccomp last, then execve. Never returns.
+fn exec_program(child: &ChildSide) -> ! {
+    let mut error_fd = child.error_write.as_raw_fd();
+    let failure = match confine_program(child, &mut error_fd) {
+        Ok((path, exec_error)) => ChildFailure::Exec {
+            path,
+            error: exec_error,
+        },
+        Err(setup) => ChildFailure::Setup(setup),
+    };
+    let code = match &failure {
+        ChildFailure::Exec { error, .. } if error.errno == libc::ENOENT => 127,
+        ChildFailure::Exec { .. } => 126,
+        ChildFailure::Setup(_) => SETUP_FAILED,
+    };
+    send_failure(error_fd, &failure);
+    sys::exit_now(code)
+}
+
+/// Returns only if execve failed: the resolved path and the error.
+/// `error_fd` follows the error pipe when it moves to fd 3.
+fn confine_program(child: &ChildSide, error_fd: &mut RawFd) -> Result<(String, SysError), SetupError> {
+    sys::set_parent_death_signal(libc::SIGKILL).at("die with init")?;
+    reset_signals();
+    sys::setsid().at("new session")?; // no controlling terminal (TIOCSTI, CVE-2017-5226)
+    connect_stdio(child)?;
+    set_rlimits(child)?;
+    drop_all_capabilities(child, "drop capabilities")?;
+    sys::set_no_new_privs().at("no_new_privs")?;
+    close_inherited_fds(*error_fd)?;
+    *error_fd = 3;
+    let path = resolve_program(child);
+    child.host.seccomp.install().at("install seccomp")?; // last before execve
+    let error = sys::execve(&path, &child.argv, &child.env);
+    Ok((path.to_string_lossy().into_owned(), error))
+}
+
+fn reset_signals() {
+    for signal in 1..32 {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            sys::default_signal(signal);
+        }
+    }
+    sys::unblock_all_signals();
+}
+
+fn connect_stdio(child: &ChildSide) -> Result<(), SetupError> {
+    let step = "connect stdio pipes";
+    let stdio = child.stdio.as_ref().expect("the program's stdio is set up before the fork");
+    for (target, fd) in stdio.iter().enumerate() {
+        sys::dup2(fd.as_raw_fd(), target as RawFd).at(step)?;
+    }
+    Ok(())
+}
+
+fn set_rlimits(child: &ChildSide) -> Result<(), SetupError> {
+    for &(resource, name, soft, hard) in &child.rlimits {
+        sys::setrlimit(resource, name, soft, hard).at("set rlimits")?;
+    }
+    Ok(())
+}
+
+/// Closes every fd but stdio and the error pipe (CVE-2024-21626: no host fd may reach the
+/// program). The error pipe is close-on-exec and closes at execve.
+fn close_inherited_fds(keep: RawFd) -> Result<(), SetupError> {
+    let step = "close inherited fds";
+    if keep != 3 {
+        sys::dup3_cloexec(keep, 3).at(step)?;
+    }
+    sys::close_from(4).at(step)
+}
+
+/// Finds the program on the plan's PATH inside the new root (execvpe would search the
+/// init's own environment, which is the server's).
+fn resolve_program(child: &ChildSide) -> CString {
+    let program = child.argv[0].to_bytes();
+    if program.contains(&b'/') {
+        return child.argv[0].clone();
+    }
+    let path_var = child
+        .spec
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("/usr/bin:/bin");
+    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
+        let mut candidate = dir.as_bytes().to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(program);
+        if let Ok(c) = CString::new(candidate) {
+            if sys::is_executable(&c) {
+                return c;
+            }
+        }
+    }
+    child.argv[0].clone()
+}
+
+fn confine_init(child: &ChildSide) -> Result<(), SetupError> {
+    drop_all_capabilities(child, "drop init capabilities")?;
+    sys::set_no_new_privs().at("init no_new_privs")?;
+    child.host.seccomp.install().at("install init seccomp")
+}
+
+/// Waits for the program, then ends every other process of the run, collects the files
+/// asked for, reports, and exits — which takes the whole pid namespace down.
+fn supervise_program(child: &ChildSide, program: libc::pid_t) -> ! {
+    let mut report = InitReport::default();
+    loop {
+        match sys::wait4(-1, 0) {
+            Ok(Some((pid, status, _))) if pid == program => {
+                report.status = Some(status);
+                break;
+            }
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    // kill(-1) from a pid namespace's init signals every other process in it.
+    let _ = sys::kill(-1, libc::SIGKILL);
+    while let Ok(Some(_)) = sys::wait4(-1, 0) {}
+    report.usage = sys::children_usage();
+    collect_files(child.spec, &mut report);
+    let bytes = postcard::to_stdvec(&report).unwrap_or_default();
+    let _ = sys::write_all(&child.report_write, &(bytes.len() as u64).to_le_bytes());
+    let _ = sys::write_all(&child.report_write, &bytes);
+    sys::exit_now(0)
+}
+
+fn collect_files(spec: &JailSpec, report: &mut InitReport) {
+    let Ok(workspace) = sys::open_dir(Path::new(crate::rootfs::WORKSPACE)) else {
+        return;
+    };
+    let mut budget = spec.collect_max_bytes;
+    match &spec.collect {
+        Collect::Nothing => {}
+        Collect::Named(names) => {
+            for name in names {
+                match read_beneath(&workspace, name, &mut budget) {
+                    Ok(content) => report.files.push(WorkspaceFile {
+                        path: name.clone(),
+                        content,
+                        executable: false,
+                    }),
+                    Err(why) => report.missing.push((name.clone(), why)),
+                }
+            }
+        }
+        Collect::Workspace => {
+            let mut pending = vec![String::new()];
+            while let Some(dir) = pending.pop() {
+                let fd = if dir.is_empty() {
+                    sys::dup_cloexec(workspace.as_raw_fd())
+                } else {
+                    sys::open_beneath(workspace.as_raw_fd(), &dir, true)
+                };
+                let Ok(fd) = fd else { continue };
+                let Ok(entries) = sys::read_dir_fd(&fd) else {
+                    continue;
+                };
+                for (name, kind) in entries {
+                    let path = if dir.is_empty() {
+                        name
+                    } else {
+                        format!("{dir}/{name}")
+                    };
+                    if kind == sys::DT_DIR && path.matches('/').count() < 15 {
+                        pending.push(path);
+                    } else if kind == sys::DT_REG && report.files.len() < crate::plan::MAX_FILES {
+                        if let Ok(content) = read_beneath(&workspace, &path, &mut budget) {
+                            report.files.push(WorkspaceFile {
+                                path,
+                                content,
+                                executable: true,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads a regular file below the workspace without following any link.
+fn read_beneath(workspace: &OwnedFd, name: &str, budget: &mut u64) -> Result<Vec<u8>, String> {
+    let fd = sys::open_beneath(workspace.as_raw_fd(), name, false).map_err(|e| {
+        match e.errno {
+            libc::ENOENT => "no such file".to_string(),
+            libc::ELOOP | libc::EXDEV => "is a symbolic link; links are not followed".to_string(),
+            _ => e.to_string(),
+        }
+    })?;
+    let (kind, size) = sys::fstat_kind(&fd).map_err(|e| e.to_string())?;
+    if kind != libc::S_IFREG {
+        return Err("not a regular file".into());
+    }
+    if size > *budget {
+        return Err(format!("{size} bytes is more than the {budget} bytes left to return"));
+    }
+    let mut content = Vec::with_capacity(size as usize);
+    sys::read_to_end(&fd, &mut content).map_err(|e| e.to_string())?;
+    content.truncate(*budget as usize);
+    *budget -= content.len() as u64;
+    Ok(content)
+}
+
+fn send_failure(error_fd: RawFd, failure: &ChildFailure) {
+    if let Ok(bytes) = postcard::to_stdvec(failure) {
+        let _ = sys::write(error_fd, &bytes);
+    }
+}

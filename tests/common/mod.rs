@@ -1,0 +1,142 @@
+//! Shared by the integration tests: run the real `localeval` binary, read its JSON, and
+//! check that nothing of a run is left behind.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_localeval"))
+}
+
+/// Whether a test that needs a host feature must fail rather than skip (CI sets it).
+pub fn must_run() -> bool {
+    std::env::var("LOCALEVAL_TESTS_MUST_RUN").is_ok_and(|v| v == "1")
+}
+
+/// Skips (loudly) or fails when the host cannot run sandboxes.
+pub fn require_sandbox(test: &str) -> bool {
+    let root = unsafe_free_euid() == 0;
+    let userns = std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
+        .map(|s| s.trim() != "0")
+        .unwrap_or(false);
+    if root && userns {
+        return true;
+    }
+    let why = format!("{test}: needs root and user namespaces (root={root}, userns={userns})");
+    if must_run() {
+        panic!("LOCALEVAL_TESTS_MUST_RUN=1 but {why}");
+    }
+    eprintln!("SKIPPED {why}");
+    false
+}
+
+fn unsafe_free_euid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
+}
+
+/// Runs `localeval` with `args`; returns its output.
+pub fn localeval(args: &[&str]) -> Output {
+    Command::new(binary())
+        .args(args)
+        .env("LOCALEVAL_LOG", "warn")
+        .output()
+        .expect("the localeval binary runs")
+}
+
+/// A finished `localeval run --json`: its outcome and the CLI's pid.
+pub struct Run {
+    pub outcome: Value,
+    pub pid: u32,
+    pub status: std::process::ExitStatus,
+    pub stderr: String,
+}
+
+/// `localeval run --json ARGS`, then checks that nothing of it is left behind.
+pub fn run_json(args: &[&str]) -> Run {
+    run_json_as(args, None)
+}
+
+/// The same, as another host user (uid, gid), for rootless runs.
+pub fn run_json_as(args: &[&str], user: Option<(u32, u32)>) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(binary());
+    command.arg("run").arg("--json").args(args).env("LOCALEVAL_LOG", "warn");
+    if let Some((uid, gid)) = user {
+        command.uid(uid).gid(gid).current_dir("/");
+    }
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the localeval binary runs");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("localeval finishes");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "localeval run {args:?} printed no JSON ({e}); status {:?}; stderr: {stderr}",
+            output.status
+        )
+    });
+    assert_nothing_left(pid);
+    Run {
+        outcome,
+        pid,
+        status: output.status,
+        stderr,
+    }
+}
+
+/// Fails if a cgroup of the run by CLI process `pid` still exists.
+pub fn assert_nothing_left(pid: u32) {
+    let name = format!("localeval-run-{pid}");
+    let mut found = Vec::new();
+    for root in ["/sys/fs/cgroup"] {
+        find_named(std::path::Path::new(root), &name, 0, &mut found);
+    }
+    assert!(found.is_empty(), "cgroups left behind: {found:?}");
+}
+
+fn find_named(dir: &std::path::Path, name: &str, depth: usize, found: &mut Vec<PathBuf>) {
+    if depth > 6 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            let path = entry.path();
+            if entry.file_name().to_string_lossy() == name {
+                found.push(path.clone());
+            }
+            find_named(&path, name, depth + 1, found);
+        }
+    }
+}
+
+/// Pids of live processes whose command line contains `marker`.
+pub fn processes_with(marker: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            if String::from_utf8_lossy(&cmdline).contains(marker) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+pub fn verdict(run: &Run) -> &str {
+    run.outcome["verdict"].as_str().unwrap_or("?")
+}
+
+pub fn stdout(run: &Run) -> &str {
+    run.outcome["stdout"]["text"].as_str().unwrap_or("")
+}
