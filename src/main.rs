@@ -25,6 +25,10 @@ enum Command {
     Run(RunArgs),
     /// Say which isolation and which limits this host can enforce, and why not where not.
     Doctor(DoctorArgs),
+    /// Evaluate models: they solve problems, the sandbox judges, pass@k is reported.
+    Eval(localeval::eval::cli::EvalArgs),
+    /// Print or write the report of a stored evaluation run.
+    Report(localeval::eval::cli::ReportArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -157,6 +161,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Doctor(args) => doctor(args),
+        Command::Eval(args) => localeval::eval::cli::eval(args),
+        Command::Report(args) => localeval::eval::cli::report(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {
