@@ -405,6 +405,12 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM executions", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
+    pub fn generation_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM generations", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     pub fn has_sample(&self, run_id: &str, model: &str, problem_id: &str, index: u32) -> Result<bool, StoreError> {
         Ok(self
             .conn()
