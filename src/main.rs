@@ -354,10 +354,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     let policy = args.host.policy()?;
     let host = args.host.host()?;
-    let runner = InProcess { host };
-    let mut report = localeval::doctor::examine(&runner.host, &runner, &policy, args.languages);
-    runner.host.cgroups.restore();
-    if !runner.host.rootless && !args.no_rootless_view {
+    // Doctor goes through the launcher, as the service does.
+    let launcher = localeval::jail::launcher::Launcher::start(host)?;
+    let mut report = localeval::doctor::examine(launcher.host(), &launcher, &policy, args.languages);
+    launcher.host().cgroups.restore();
+    if !launcher.host().rootless && !args.no_rootless_view {
         use std::os::unix::process::CommandExt;
         let exe = std::env::current_exe()?;
         let child = std::process::Command::new(exe)
@@ -404,11 +405,14 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
     );
     println!("[{}] sandbox  {}", mark(report.sandbox.ok), report.sandbox.detail);
     println!("cgroups       {}", report.cgroup_mode);
-    let e = &report.enforced;
-    println!(
-        "limits        wall={:?} cpu-time={:?} memory={:?} cpu-quota={:?} pids={:?} output={:?} tmpfs={:?} file-size={:?} open-files={:?}",
-        e.wall, e.cpu_time, e.memory, e.cpu_quota, e.pids, e.output, e.tmpfs, e.file_size, e.open_files
-    );
+    if let Ok(serde_json::Value::Object(enforced)) = serde_json::to_value(&report.enforced) {
+        let how: Vec<String> = enforced
+            .iter()
+            .filter(|(k, _)| *k != "limits")
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("?")))
+            .collect();
+        println!("limits        {}", how.join(" "));
+    }
     println!("seccomp       profile sha256 {}", report.seccomp_profile_sha256);
     for w in &report.weakened {
         println!("weakened      {w}");
@@ -432,7 +436,7 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
         );
         if let Some(weak) = view["weakened"].as_array() {
             for w in weak {
-                println!("              rootless: {}", w.as_str().unwrap_or(""));
+                println!("              {}", w.as_str().unwrap_or(""));
             }
         }
     }

@@ -58,12 +58,14 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+// Captured, ReturnedFile and StepOutcome cross the launcher's socket in postcard, which is
+// not self-describing: their fields are never skipped.
+
 /// One captured stream. `text` is the kept bytes as UTF-8, invalid sequences replaced by
 /// U+FFFD; when that replacement happened, `base64` carries the exact bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Captured {
     pub text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base64: Option<String>,
     /// More was written than the limit kept.
     pub truncated: bool,
@@ -116,9 +118,7 @@ pub struct Usage {
 pub struct ReturnedFile {
     pub name: String,
     /// Base64 of the content, absent when `error` says why it could not be read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base64: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -133,7 +133,6 @@ pub struct StepOutcome {
     pub usage: Usage,
     pub limits_hit: LimitsHit,
     /// For IE: what failed, naming the step, the system call, its arguments and errno.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

@@ -332,6 +332,32 @@ impl Cgroups {
         }
     }
 
+    /// Removes run cgroups left by a supervisor that was killed before it could clean up
+    /// (its pid is gone). Only empty cgroups can be removed, so a live run is never touched.
+    pub fn sweep_stale(&self) {
+        let parents: Vec<&PathBuf> = match self {
+            Cgroups::V2(v2) => vec![&v2.parent],
+            Cgroups::V1(v1) => [&v1.memory, &v1.cpu, &v1.cpuacct, &v1.pids]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Cgroups::None { .. } => Vec::new(),
+        };
+        for parent in parents {
+            let Ok(entries) = std::fs::read_dir(parent) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(pid) = name.strip_prefix("localeval-run-") else { continue };
+                if !Path::new("/proc").join(pid).exists() {
+                    match std::fs::remove_dir(entry.path()) {
+                        Ok(()) => tracing::warn!(cgroup = %entry.path().display(), "removed a stale run cgroup"),
+                        Err(e) => tracing::warn!(cgroup = %entry.path().display(), error = %e, "stale run cgroup cannot be removed"),
+                    }
+                }
+            }
+        }
+    }
+
     /// Undoes what startup did to this process's own cgroup (v2: the supervisor leaf and
     /// the controllers it enabled), so that nothing of localeval is left behind.
     pub fn restore(&self) {

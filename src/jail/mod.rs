@@ -128,6 +128,7 @@ impl Default for HostConfig {
 }
 
 /// What this host gives the jail, probed once at startup before any thread or fork.
+#[derive(Clone)]
 pub struct Host {
     pub config: HostConfig,
     pub cgroups: cgroup::Cgroups,
@@ -145,6 +146,7 @@ impl Host {
         let own_gid = crate::sys::getegid();
         let seccomp = seccomp::Filters::load(config.seccomp_profile.as_deref())?;
         let cgroups = cgroup::Cgroups::detect(config.cgroup_mode.as_deref())?;
+        cgroups.sweep_stale();
         Ok(Host {
             config,
             cgroups,
