@@ -116,6 +116,45 @@ fn mentions(code: &str, entry: &str) -> bool {
     })
 }
 
+fn is_word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Where `entry` appears in `line` as a word followed by `(`.
+fn call_position(line: &str, entry: &str) -> Option<usize> {
+    line.match_indices(entry).map(|(i, _)| i).find(|&i| {
+        !is_word(line[..i].chars().next_back())
+            && line[i + entry.len()..].trim_start().starts_with('(')
+    })
+}
+
+/// Whether `line` (unindented) declares the function `entry` (`def f(`, `func f(`,
+/// `int f(` ...), as opposed to calling it.
+pub fn declares(line: &str, entry: &str) -> bool {
+    if line.starts_with([' ', '\t']) || line.trim_end().ends_with(';') {
+        return false;
+    }
+    let Some(pos) = call_position(line, entry) else {
+        return false;
+    };
+    let before = &line[..pos];
+    const KEYWORDS: &[&str] = &[
+        "def ", "async def ", "func ", "function ", "fn ", "pub fn ", "export ", "public ",
+        "static ", "const ", "let ", "var ",
+    ];
+    if KEYWORDS.iter().any(|k| before.starts_with(k)) {
+        return true;
+    }
+    // C, C++, Java: a return type before the name (`int add(`, `std::vector<int> f(`).
+    !before.trim().is_empty()
+        && before
+            .chars()
+            .all(|c| c.is_alphanumeric() || " _*&:<>,".contains(c))
+        && !["return ", "print", "assert ", "if ", "else "]
+            .iter()
+            .any(|k| before.starts_with(k))
+}
+
 /// Removes leading blank lines and trailing whitespace, keeping the first line's
 /// indentation (a completion's body starts indented).
 fn tidy(code: &str) -> String {
@@ -170,9 +209,12 @@ pub fn extract_code(
     } else {
         (blocks.iter().collect(), "other-language")
     };
-    let with_entry = entry_point
-        .filter(|e| !e.is_empty())
-        .and_then(|e| pool.iter().rev().find(|b| mentions(&b.code, e)));
+    let with_entry = entry_point.filter(|e| !e.is_empty()).and_then(|e| {
+        pool.iter()
+            .rev()
+            .find(|b| b.code.lines().any(|l| declares(l, e)))
+            .or_else(|| pool.iter().rev().find(|b| mentions(&b.code, e)))
+    });
     let (block, how) = match (with_entry, how_pool) {
         (Some(b), "tagged") => (*b, "tagged block with the entry point"),
         (Some(b), "untagged") => (*b, "untagged block with the entry point"),

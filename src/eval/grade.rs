@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{Compare, Judge, Problem, PromptStyle};
+use super::extract::declares;
 use super::sandbox::ExecResult;
 use crate::outcome::Verdict;
 
@@ -38,44 +39,6 @@ pub fn apply_stop(completion: &str, stop: &[String]) -> String {
         .min()
         .unwrap_or(completion.len());
     completion[..cut].to_string()
-}
-
-fn is_word(c: Option<char>) -> bool {
-    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// Where `entry` appears in `line` as a word followed by `(`.
-fn call_position(line: &str, entry: &str) -> Option<usize> {
-    line.match_indices(entry).map(|(i, _)| i).find(|&i| {
-        !is_word(line[..i].chars().next_back())
-            && line[i + entry.len()..].trim_start().starts_with('(')
-    })
-}
-
-/// Whether `line` (unindented) declares the function `entry`.
-fn declares(line: &str, entry: &str) -> bool {
-    if line.starts_with([' ', '\t']) || line.trim_end().ends_with(';') {
-        return false;
-    }
-    let Some(pos) = call_position(line, entry) else {
-        return false;
-    };
-    let before = &line[..pos];
-    const KEYWORDS: &[&str] = &[
-        "def ", "async def ", "func ", "function ", "fn ", "pub fn ", "export ", "public ",
-        "static ", "const ", "let ", "var ",
-    ];
-    if KEYWORDS.iter().any(|k| before.starts_with(k)) {
-        return true;
-    }
-    // C, C++, Java: a return type before the name (`int add(`, `std::vector<int> f(`).
-    !before.trim().is_empty()
-        && before
-            .chars()
-            .all(|c| c.is_alphanumeric() || " _*&:<>,".contains(c))
-        && !["return ", "print", "assert ", "if ", "else "]
-            .iter()
-            .any(|k| before.starts_with(k))
 }
 
 /// The line index of the first unindented declaration of `entry` in `code`.
