@@ -34,7 +34,12 @@ pub enum StyleArg {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Model to evaluate (repeat for a comparison).
-    #[arg(long = "model", short = 'm', env = "OLLAMA_MODEL", value_delimiter = ',')]
+    #[arg(
+        long = "model",
+        short = 'm',
+        env = "OLLAMA_MODEL",
+        value_delimiter = ','
+    )]
     pub models: Vec<String>,
     /// `problems` (data/problems.json), `problems:PATH`, `humaneval:PATH` (JSONL or .gz),
     /// `mbpp:PATH`, `multipl-e:PATH` or `humaneval-x:PATH`.
@@ -100,7 +105,11 @@ pub struct EvalArgs {
     #[arg(long)]
     pub resume: Option<String>,
     /// Results database.
-    #[arg(long, default_value = "localeval-eval.sqlite", env = "LOCALEVAL_EVAL_DB")]
+    #[arg(
+        long,
+        default_value = "localeval-eval.sqlite",
+        env = "LOCALEVAL_EVAL_DB"
+    )]
     pub db: PathBuf,
     /// Where to write report.{json,md,html} (default: eval-reports/RUN).
     #[arg(long)]
@@ -124,7 +133,11 @@ pub struct EvalArgs {
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     pub run: String,
-    #[arg(long, default_value = "localeval-eval.sqlite", env = "LOCALEVAL_EVAL_DB")]
+    #[arg(
+        long,
+        default_value = "localeval-eval.sqlite",
+        env = "LOCALEVAL_EVAL_DB"
+    )]
     pub db: PathBuf,
     /// Write report.{json,md,html} here; without it the report goes to stdout.
     #[arg(long)]
@@ -180,7 +193,11 @@ fn run_config_from(args: &EvalArgs) -> Result<RunConfig> {
 pub fn eval(args: EvalArgs) -> Result<ExitCode> {
     let jobs = args
         .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
         .max(1);
     let (sandbox, launcher): (Arc<dyn Sandbox>, Option<crate::jail::launcher::Launcher>) =
         if args.sandbox_urls.is_empty() {
@@ -189,8 +206,10 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                 seccomp_profile: args.seccomp_profile.clone(),
                 ..crate::jail::HostConfig::default()
             };
-            let host = crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
-            let launcher = crate::jail::launcher::Launcher::start(host).context("starting the sandbox launcher")?;
+            let host =
+                crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
+            let launcher = crate::jail::launcher::Launcher::start(host)
+                .context("starting the sandbox launcher")?;
             let policy = crate::plan::Policy::builtin().context("reading the host profile")?;
             (
                 Arc::new(LocalSandbox {
@@ -201,7 +220,10 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                 Some(launcher),
             )
         } else {
-            (Arc::new(RemoteSandbox::new(args.sandbox_urls.clone(), jobs)), None)
+            (
+                Arc::new(RemoteSandbox::new(args.sandbox_urls.clone(), jobs)),
+                None,
+            )
         };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -219,13 +241,20 @@ async fn eval_async(args: &EvalArgs, sandbox: Arc<dyn Sandbox>) -> Result<ExitCo
     let run_id = match &args.resume {
         Some(id) => {
             let config = run_config(&store, id)?;
-            eprintln!("localeval: resuming run {id} ({} on {})", config.models.join(", "), config.dataset);
+            eprintln!(
+                "localeval: resuming run {id} ({} on {})",
+                config.models.join(", "),
+                config.dataset
+            );
             id.clone()
         }
         None => {
             let config = run_config_from(args)?;
             let id = create_run(&store, &config)?;
-            eprintln!("localeval: run {id} (resume it with --resume {id} --db {})", args.db.display());
+            eprintln!(
+                "localeval: run {id} (resume it with --resume {id} --db {})",
+                args.db.display()
+            );
             id
         }
     };
@@ -270,7 +299,8 @@ async fn eval_async(args: &EvalArgs, sandbox: Arc<dyn Sandbox>) -> Result<ExitCo
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("eval-reports").join(&run_id));
-    let files = report::write_all(&report, &out).with_context(|| format!("writing the report to {}", out.display()))?;
+    let files = report::write_all(&report, &out)
+        .with_context(|| format!("writing the report to {}", out.display()))?;
     if args.json {
         println!(
             "{}",
@@ -283,7 +313,12 @@ async fn eval_async(args: &EvalArgs, sandbox: Arc<dyn Sandbox>) -> Result<ExitCo
             let scores: Vec<String> = m
                 .pass_at_k
                 .iter()
-                .map(|p| format!("pass@{} {:.4} [{:.3}, {:.3}]", p.k, p.mean, p.ci_low, p.ci_high))
+                .map(|p| {
+                    format!(
+                        "pass@{} {:.4} [{:.3}, {:.3}]",
+                        p.k, p.mean, p.ci_low, p.ci_high
+                    )
+                })
                 .collect();
             println!(
                 "{}: {}/{} samples passed; {}; timeouts {:.1}%",
@@ -294,7 +329,14 @@ async fn eval_async(args: &EvalArgs, sandbox: Arc<dyn Sandbox>) -> Result<ExitCo
                 m.timeout_share * 100.0
             );
         }
-        println!("report: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "report: {}",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     match result {
         Ok(_) => Ok(ExitCode::SUCCESS),

@@ -211,9 +211,8 @@ fn read_text(path: &Path) -> Result<String, DatasetError> {
             .map_err(read_err)?;
         Ok(text)
     } else {
-        String::from_utf8(bytes).map_err(|e| {
-            read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        })
+        String::from_utf8(bytes)
+            .map_err(|e| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
     }
 }
 
@@ -409,8 +408,17 @@ fn first_called(test: &str) -> Option<String> {
             name.push(c);
         } else if c == '(' && !name.is_empty() {
             // Wrappers around the call under test.
-            if ["set", "sorted", "math.isclose", "abs", "list", "tuple", "round", "str"]
-                .contains(&name.as_str())
+            if [
+                "set",
+                "sorted",
+                "math.isclose",
+                "abs",
+                "list",
+                "tuple",
+                "round",
+                "str",
+            ]
+            .contains(&name.as_str())
             {
                 name.clear();
                 continue;
@@ -534,11 +542,15 @@ fn load_multilanguage(path: &Path, language: Option<&str>) -> Result<Vec<Problem
                     line: i + 1,
                     why: "no language field or task id prefix; give --language".into(),
                 })?;
-            let tests = r.tests.clone().or(r.test.clone()).ok_or_else(|| DatasetError::Parse {
-                path: path.to_path_buf(),
-                line: i + 1,
-                why: "record has neither `tests` (MultiPL-E) nor `test` (HumanEval-X)".into(),
-            })?;
+            let tests = r
+                .tests
+                .clone()
+                .or(r.test.clone())
+                .ok_or_else(|| DatasetError::Parse {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    why: "record has neither `tests` (MultiPL-E) nor `test` (HumanEval-X)".into(),
+                })?;
             let id = r
                 .name
                 .clone()
@@ -588,8 +600,14 @@ mod tests {
             DatasetSpec::parse("problems").unwrap(),
             DatasetSpec::Problems(DEFAULT_PROBLEMS.into())
         );
-        assert!(matches!(DatasetSpec::parse("mbpp"), Err(DatasetError::BadSpec(_))));
-        assert!(matches!(DatasetSpec::parse("apps:x"), Err(DatasetError::BadSpec(_))));
+        assert!(matches!(
+            DatasetSpec::parse("mbpp"),
+            Err(DatasetError::BadSpec(_))
+        ));
+        assert!(matches!(
+            DatasetSpec::parse("apps:x"),
+            Err(DatasetError::BadSpec(_))
+        ));
     }
 
     #[test]
@@ -627,7 +645,12 @@ mod tests {
         let p = write(dir.path(), "bad.jsonl", "{\"task_id\":\"a\"}\n");
         let e = load(&DatasetSpec::HumanEval(p), None, None).unwrap_err();
         assert!(e.to_string().contains("bad.jsonl:1:"), "{e}");
-        let e = load(&DatasetSpec::HumanEval(dir.path().join("missing")), None, None).unwrap_err();
+        let e = load(
+            &DatasetSpec::HumanEval(dir.path().join("missing")),
+            None,
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("cannot read dataset"), "{e}");
         let empty = write(dir.path(), "empty.jsonl", "\n");
         assert!(matches!(
@@ -649,7 +672,10 @@ mod tests {
         assert_eq!(p.id, "mbpp/2");
         assert_eq!(p.entry_point.as_deref(), Some("similar_elements"));
         assert!(p.prompt.contains("Your code should pass these tests"));
-        assert_eq!(first_called("assert math.isclose(area(2), 4.0)").as_deref(), Some("area"));
+        assert_eq!(
+            first_called("assert math.isclose(area(2), 4.0)").as_deref(),
+            Some("area")
+        );
     }
 
     #[test]
@@ -689,8 +715,16 @@ mod tests {
         assert!(prob.prompt.contains("```go"));
         assert_eq!(prob.time_limit_ms, Some(1000));
         let d = load(&DatasetSpec::Problems(p.clone()), Some("rust"), None).unwrap();
-        assert_eq!(d.problems[0].reference, None, "no rust solution: nothing to calibrate with");
-        let d = load(&DatasetSpec::Problems(p), None, Some(PromptStyle::Completion)).unwrap();
+        assert_eq!(
+            d.problems[0].reference, None,
+            "no rust solution: nothing to calibrate with"
+        );
+        let d = load(
+            &DatasetSpec::Problems(p),
+            None,
+            Some(PromptStyle::Completion),
+        )
+        .unwrap();
         assert_eq!(d.problems[0].style, PromptStyle::Completion);
     }
 }

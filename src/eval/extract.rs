@@ -45,7 +45,7 @@ pub fn strip_think(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     if let (Some(close), open) = (rest.find("</think>"), rest.find("<think>")) {
-        if open.is_none_or(|o| o > close) {
+        if open.map_or(true, |o| o > close) {
             rest = &rest[close + "</think>".len()..];
         }
     }
@@ -139,8 +139,18 @@ pub fn declares(line: &str, entry: &str) -> bool {
     };
     let before = &line[..pos];
     const KEYWORDS: &[&str] = &[
-        "def ", "async def ", "func ", "function ", "fn ", "pub fn ", "export ", "public ",
-        "static ", "const ", "let ", "var ",
+        "def ",
+        "async def ",
+        "func ",
+        "function ",
+        "fn ",
+        "pub fn ",
+        "export ",
+        "public ",
+        "static ",
+        "const ",
+        "let ",
+        "var ",
     ];
     if KEYWORDS.iter().any(|k| before.starts_with(k)) {
         return true;
@@ -227,7 +237,8 @@ pub fn extract_code(
     if let Some(p) = prompt.map(str::trim_end).filter(|p| !p.is_empty()) {
         // An echoed prompt inside the block is harmless for Python (the full definition
         // follows), but a duplicate signature breaks other languages.
-        if canonical_language(language) != "python" && code.trim_start().starts_with(p.trim_start()) {
+        if canonical_language(language) != "python" && code.trim_start().starts_with(p.trim_start())
+        {
             code = code.trim_start()[p.trim_start().len()..].to_string();
         }
     }
@@ -264,10 +275,16 @@ mod tests {
         let e = extract_code(raw, "python", Some("solve"), None);
         assert_eq!(e.code, "def solve(x):\n    return x * 2");
         // Without an entry point the last block wins.
-        assert_eq!(extract_code(raw, "python", None, None).code, "print(solve(3))");
+        assert_eq!(
+            extract_code(raw, "python", None, None).code,
+            "print(solve(3))"
+        );
         // Word boundaries: `solver` is not `solve`.
         let raw = "```python\ndef solve(x): pass\n```\n```python\nsolver = 1\n```";
-        assert_eq!(extract_code(raw, "python", Some("solve"), None).code, "def solve(x): pass");
+        assert_eq!(
+            extract_code(raw, "python", Some("solve"), None).code,
+            "def solve(x): pass"
+        );
     }
 
     #[test]
@@ -283,10 +300,16 @@ mod tests {
     fn prompt_echo_is_removed() {
         let prompt = "def add(a, b):\n    \"\"\"Add.\"\"\"\n";
         let raw = format!("{prompt}    return a + b\n");
-        assert_eq!(extract_code(&raw, "python", Some("add"), Some(prompt)).code, "    return a + b");
+        assert_eq!(
+            extract_code(&raw, "python", Some("add"), Some(prompt)).code,
+            "    return a + b"
+        );
         let go_prompt = "func Add(a int, b int) int {";
         let raw = format!("```go\n{go_prompt}\n\treturn a + b\n}}\n```");
-        assert_eq!(extract_code(&raw, "go", None, Some(go_prompt)).code, "\treturn a + b\n}");
+        assert_eq!(
+            extract_code(&raw, "go", None, Some(go_prompt)).code,
+            "\treturn a + b\n}"
+        );
     }
 
     #[test]

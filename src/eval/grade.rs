@@ -53,7 +53,11 @@ pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<
     if let Some(entry) = entry.filter(|e| !e.is_empty()) {
         if declaration_line(completion, entry).is_some() {
             let head = match declaration_line(prefix, entry) {
-                Some(line) => prefix.lines().take(line).map(|l| format!("{l}\n")).collect(),
+                Some(line) => prefix
+                    .lines()
+                    .take(line)
+                    .map(|l| format!("{l}\n"))
+                    .collect(),
                 None => prefix.to_string(),
             };
             return format!("{head}\n{completion}\n{suffix}");
@@ -192,7 +196,10 @@ mod tests {
     #[test]
     fn stop_sequences_cut_completions() {
         let stop = vec!["\ndef".to_string(), "\nprint".to_string()];
-        assert_eq!(apply_stop("    return 1\n\nprint(f())\ndef g()", &stop), "    return 1\n");
+        assert_eq!(
+            apply_stop("    return 1\n\nprint(f())\ndef g()", &stop),
+            "    return 1\n"
+        );
         assert_eq!(apply_stop("    return 1\n", &stop), "    return 1\n");
     }
 
@@ -200,14 +207,22 @@ mod tests {
     fn comparisons() {
         assert!(output_matches("3\n", "3\n", Compare::Exact));
         assert!(!output_matches("3\n", "3", Compare::Exact));
-        assert!(output_matches("1 2\n3\n", "1 2   \n3\n\n\n", Compare::Lines));
+        assert!(output_matches(
+            "1 2\n3\n",
+            "1 2   \n3\n\n\n",
+            Compare::Lines
+        ));
         assert!(!output_matches("1 2\n3\n", "1  2\n3\n", Compare::Lines));
         let tol = Compare::Tokens { tolerance: 1e-6 };
         assert!(output_matches("1 2\n3\n", "1\n2 3", tol));
         assert!(output_matches("0.3333333", "0.33333333333", tol));
         assert!(output_matches("1e9", "1000000000.0001", tol));
         assert!(!output_matches("0.5", "0.6", tol));
-        assert!(!output_matches("10", "10.0000001", Compare::Tokens { tolerance: 0.0 }));
+        assert!(!output_matches(
+            "10",
+            "10.0000001",
+            Compare::Tokens { tolerance: 0.0 }
+        ));
         assert!(!output_matches("1 2", "1 2 3", tol));
         assert!(!output_matches("yes", "YES", tol));
     }
@@ -226,8 +241,14 @@ mod tests {
             stop: vec![],
             judge: Judge::Stdio {
                 tests: vec![
-                    TestCase { input: "1 2\n".into(), output: "3\n".into() },
-                    TestCase { input: "2 2\n".into(), output: "4\n".into() },
+                    TestCase {
+                        input: "1 2\n".into(),
+                        output: "3\n".into(),
+                    },
+                    TestCase {
+                        input: "2 2\n".into(),
+                        output: "4\n".into(),
+                    },
                 ],
                 compare: Compare::default(),
             },

@@ -109,7 +109,10 @@ mod tests {
                 for k in 1..=n {
                     let direct = 1.0 - binomial(n - c, k) / binomial(n, k);
                     let v = pass_at_k(n, c, k).unwrap();
-                    assert!((v - direct).abs() < 1e-9, "n={n} c={c} k={k}: {v} vs {direct}");
+                    assert!(
+                        (v - direct).abs() < 1e-9,
+                        "n={n} c={c} k={k}: {v} vs {direct}"
+                    );
                 }
             }
         }

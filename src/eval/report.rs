@@ -115,7 +115,10 @@ pub fn build(store: &Store, run_id: &str) -> Result<Report, RunError> {
         let mine: Vec<_> = samples.iter().filter(|s| &s.model == model).collect();
         let mut per_problem = Vec::new();
         for rp in &problems {
-            let of: Vec<_> = mine.iter().filter(|s| s.problem_id == rp.problem.id).collect();
+            let of: Vec<_> = mine
+                .iter()
+                .filter(|s| s.problem_id == rp.problem.id)
+                .collect();
             let n = of.len() as u64;
             let c = of.iter().filter(|s| s.passed).count() as u64;
             let pass = ks
@@ -130,8 +133,15 @@ pub fn build(store: &Store, run_id: &str) -> Result<Report, RunError> {
                 verdicts: of.iter().map(|s| s.verdict.clone()).collect(),
             });
         }
-        let counts: Vec<(u64, u64)> = per_problem.iter().filter(|p| p.n > 0).map(|p| (p.n, p.c)).collect();
-        let pass_at_k: Vec<PassAtK> = ks.iter().filter_map(|&k| mean_pass_at_k(&counts, k)).collect();
+        let counts: Vec<(u64, u64)> = per_problem
+            .iter()
+            .filter(|p| p.n > 0)
+            .map(|p| (p.n, p.c))
+            .collect();
+        let pass_at_k: Vec<PassAtK> = ks
+            .iter()
+            .filter_map(|&k| mean_pass_at_k(&counts, k))
+            .collect();
         let mut verdicts = BTreeMap::new();
         for s in &mine {
             *verdicts.entry(s.verdict.clone()).or_insert(0u64) += 1;
@@ -168,8 +178,17 @@ pub fn build(store: &Store, run_id: &str) -> Result<Report, RunError> {
             .filter(|(m, ..)| m == model)
             .filter_map(|(_, _, _, g)| g.generation.completion_tokens)
             .collect();
-        let exec_ms: Vec<u64> = mine.iter().map(|s| s.tests.iter().map(|t| t.wall_ms).sum()).collect();
-        let mean = |v: &[u64]| if v.is_empty() { 0.0 } else { v.iter().sum::<u64>() as f64 / v.len() as f64 };
+        let exec_ms: Vec<u64> = mine
+            .iter()
+            .map(|s| s.tests.iter().map(|t| t.wall_ms).sum())
+            .collect();
+        let mean = |v: &[u64]| {
+            if v.is_empty() {
+                0.0
+            } else {
+                v.iter().sum::<u64>() as f64 / v.len() as f64
+            }
+        };
         models.push(ModelReport {
             model: model.clone(),
             samples: mine.len() as u64,
@@ -194,19 +213,35 @@ pub fn build(store: &Store, run_id: &str) -> Result<Report, RunError> {
         for j in i + 1..models.len() {
             let (a, b) = (&models[i], &models[j]);
             let solved = |m: &ModelReport| -> BTreeSet<String> {
-                m.problems.iter().filter(|p| p.c > 0).map(|p| p.problem_id.clone()).collect()
+                m.problems
+                    .iter()
+                    .filter(|p| p.c > 0)
+                    .map(|p| p.problem_id.clone())
+                    .collect()
             };
             let (sa, sb) = (solved(a), solved(b));
-            let cats: BTreeSet<&String> = a.categories.iter().chain(&b.categories).map(|c| &c.category).collect();
+            let cats: BTreeSet<&String> = a
+                .categories
+                .iter()
+                .chain(&b.categories)
+                .map(|c| &c.category)
+                .collect();
             let score = |m: &ModelReport, c: &str| {
-                m.categories.iter().find(|x| x.category == c).map(|x| x.pass_at_k).unwrap_or(0.0)
+                m.categories
+                    .iter()
+                    .find(|x| x.category == c)
+                    .map(|x| x.pass_at_k)
+                    .unwrap_or(0.0)
             };
             comparisons.push(Comparison {
                 a: a.model.clone(),
                 b: b.model.clone(),
                 only_a: sa.difference(&sb).cloned().collect(),
                 only_b: sb.difference(&sa).cloned().collect(),
-                categories: cats.into_iter().map(|c| (c.clone(), score(a, c), score(b, c))).collect(),
+                categories: cats
+                    .into_iter()
+                    .map(|c| (c.clone(), score(a, c), score(b, c)))
+                    .collect(),
             });
         }
     }
@@ -299,21 +334,50 @@ impl Report {
         }
         let _ = writeln!(md, "\n## Verdicts\n");
         let all: BTreeSet<&String> = self.models.iter().flat_map(|m| m.verdicts.keys()).collect();
-        let _ = writeln!(md, "| model |{}", all.iter().map(|v| format!(" {v} |")).collect::<String>());
-        let _ = writeln!(md, "|---|{}", all.iter().map(|_| "---:|").collect::<String>());
+        let _ = writeln!(
+            md,
+            "| model |{}",
+            all.iter().map(|v| format!(" {v} |")).collect::<String>()
+        );
+        let _ = writeln!(
+            md,
+            "|---|{}",
+            all.iter().map(|_| "---:|").collect::<String>()
+        );
         for m in &self.models {
             let _ = writeln!(
                 md,
                 "| {} |{}",
                 m.model,
-                all.iter().map(|v| format!(" {} |", m.verdicts.get(*v).unwrap_or(&0))).collect::<String>()
+                all.iter()
+                    .map(|v| format!(" {} |", m.verdicts.get(*v).unwrap_or(&0)))
+                    .collect::<String>()
             );
         }
         if self.models.iter().any(|m| !m.categories.is_empty()) {
-            let _ = writeln!(md, "\n## By category (pass@{})\n", self.ks.iter().min().unwrap_or(&1));
-            let cats: BTreeSet<&String> = self.models.iter().flat_map(|m| m.categories.iter().map(|c| &c.category)).collect();
-            let _ = writeln!(md, "| category |{}", self.models.iter().map(|m| format!(" {} |", m.model)).collect::<String>());
-            let _ = writeln!(md, "|---|{}", self.models.iter().map(|_| "---:|").collect::<String>());
+            let _ = writeln!(
+                md,
+                "\n## By category (pass@{})\n",
+                self.ks.iter().min().unwrap_or(&1)
+            );
+            let cats: BTreeSet<&String> = self
+                .models
+                .iter()
+                .flat_map(|m| m.categories.iter().map(|c| &c.category))
+                .collect();
+            let _ = writeln!(
+                md,
+                "| category |{}",
+                self.models
+                    .iter()
+                    .map(|m| format!(" {} |", m.model))
+                    .collect::<String>()
+            );
+            let _ = writeln!(
+                md,
+                "|---|{}",
+                self.models.iter().map(|_| "---:|").collect::<String>()
+            );
             for c in cats {
                 let cells: String = self
                     .models
@@ -337,19 +401,36 @@ impl Report {
                 l.generation_ms_p50,
                 l.generation_ms_p90,
                 l.execution_ms_mean,
-                l.completion_tokens_mean.map(|t| format!("{t:.0}")).unwrap_or_else(|| "–".into())
+                l.completion_tokens_mean
+                    .map(|t| format!("{t:.0}"))
+                    .unwrap_or_else(|| "–".into())
             );
         }
         for c in &self.comparisons {
             let _ = writeln!(md, "\n## {} vs {}\n", c.a, c.b);
-            let _ = writeln!(md, "- solved by {} only ({}): {}", c.a, c.only_a.len(), c.only_a.join(", "));
-            let _ = writeln!(md, "- solved by {} only ({}): {}", c.b, c.only_b.len(), c.only_b.join(", "));
+            let _ = writeln!(
+                md,
+                "- solved by {} only ({}): {}",
+                c.a,
+                c.only_a.len(),
+                c.only_a.join(", ")
+            );
+            let _ = writeln!(
+                md,
+                "- solved by {} only ({}): {}",
+                c.b,
+                c.only_b.len(),
+                c.only_b.join(", ")
+            );
         }
         let _ = writeln!(md, "\n## Problems\n");
         let _ = writeln!(
             md,
             "| problem | time limit |{}\n|---|---:|{}",
-            self.models.iter().map(|m| format!(" {} |", m.model)).collect::<String>(),
+            self.models
+                .iter()
+                .map(|m| format!(" {} |", m.model))
+                .collect::<String>(),
             self.models.iter().map(|_| "---|").collect::<String>()
         );
         for (i, p) in self.problems.iter().enumerate() {
@@ -385,12 +466,21 @@ impl Report {
             .map(|m| {
                 (
                     m.model.clone(),
-                    m.pass_at_k.iter().map(|p| (format!("pass@{}", p.k), p.mean)).collect(),
+                    m.pass_at_k
+                        .iter()
+                        .map(|p| (format!("pass@{}", p.k), p.mean))
+                        .collect(),
                 )
             })
             .collect();
-        body.push_str(&bar_chart("pass@k per model", &groups, 1.0, |v| format!("{:.3}", v)));
-        let cats: BTreeSet<&String> = self.models.iter().flat_map(|m| m.categories.iter().map(|c| &c.category)).collect();
+        body.push_str(&bar_chart("pass@k per model", &groups, 1.0, |v| {
+            format!("{:.3}", v)
+        }));
+        let cats: BTreeSet<&String> = self
+            .models
+            .iter()
+            .flat_map(|m| m.categories.iter().map(|c| &c.category))
+            .collect();
         if !cats.is_empty() {
             let groups: Vec<(String, Vec<(String, f64)>)> = cats
                 .iter()
@@ -402,7 +492,11 @@ impl Report {
                             .map(|m| {
                                 (
                                     m.model.clone(),
-                                    m.categories.iter().find(|x| &x.category == *c).map(|x| x.pass_at_k).unwrap_or(0.0),
+                                    m.categories
+                                        .iter()
+                                        .find(|x| &x.category == *c)
+                                        .map(|x| x.pass_at_k)
+                                        .unwrap_or(0.0),
                                 )
                             })
                             .collect(),
@@ -422,12 +516,23 @@ impl Report {
             .map(|m| {
                 (
                     m.model.clone(),
-                    m.verdicts.iter().map(|(v, n)| (v.clone(), *n as f64)).collect(),
+                    m.verdicts
+                        .iter()
+                        .map(|(v, n)| (v.clone(), *n as f64))
+                        .collect(),
                 )
             })
             .collect();
-        let most = self.models.iter().map(|m| m.samples).max().unwrap_or(1).max(1) as f64;
-        body.push_str(&bar_chart("verdict mix (samples)", &groups, most, |v| format!("{v:.0}")));
+        let most = self
+            .models
+            .iter()
+            .map(|m| m.samples)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        body.push_str(&bar_chart("verdict mix (samples)", &groups, most, |v| {
+            format!("{v:.0}")
+        }));
         let groups: Vec<(String, Vec<(String, f64)>)> = self
             .models
             .iter()
@@ -435,14 +540,23 @@ impl Report {
                 (
                     m.model.clone(),
                     vec![
-                        ("generation p50 ms".into(), m.latency.generation_ms_p50 as f64),
-                        ("generation p90 ms".into(), m.latency.generation_ms_p90 as f64),
+                        (
+                            "generation p50 ms".into(),
+                            m.latency.generation_ms_p50 as f64,
+                        ),
+                        (
+                            "generation p90 ms".into(),
+                            m.latency.generation_ms_p90 as f64,
+                        ),
                         ("execution mean ms".into(), m.latency.execution_ms_mean),
                     ],
                 )
             })
             .collect();
-        let most = groups.iter().flat_map(|(_, s)| s.iter().map(|(_, v)| *v)).fold(1.0, f64::max);
+        let most = groups
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|(_, v)| *v))
+            .fold(1.0, f64::max);
         body.push_str(&bar_chart("latency", &groups, most, |v| format!("{v:.0}")));
         let md_tables = self.to_markdown();
         body.push_str("<details><summary>Tables (Markdown)</summary><pre>");
@@ -459,13 +573,24 @@ impl Report {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
-const COLORS: &[&str] = &["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const COLORS: &[&str] = &[
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+];
 
 /// A horizontal grouped bar chart as inline SVG: one group per label, one bar per series.
-fn bar_chart(title: &str, groups: &[(String, Vec<(String, f64)>)], max: f64, fmt: impl Fn(f64) -> String) -> String {
+fn bar_chart(
+    title: &str,
+    groups: &[(String, Vec<(String, f64)>)],
+    max: f64,
+    fmt: impl Fn(f64) -> String,
+) -> String {
     let series: Vec<String> = {
         let mut seen = Vec::new();
         for (_, s) in groups {
@@ -490,7 +615,11 @@ fn bar_chart(title: &str, groups: &[(String, Vec<(String, f64)>)], max: f64, fmt
         ));
         for (name, v) in values {
             let i = series.iter().position(|s| s == name).unwrap_or(0);
-            let w = if max > 0.0 { (v / max).clamp(0.0, 1.0) * chart_w } else { 0.0 };
+            let w = if max > 0.0 {
+                (v / max).clamp(0.0, 1.0) * chart_w
+            } else {
+                0.0
+            };
             svg.push_str(&format!(
                 "<rect x=\"{label_w}\" y=\"{y:.0}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{}\"><title>{}: {}</title></rect>\
                  <text x=\"{:.1}\" y=\"{:.0}\">{} {}</text>",
@@ -517,7 +646,10 @@ fn bar_chart(title: &str, groups: &[(String, Vec<(String, f64)>)], max: f64, fmt
 }
 
 /// Writes `report.json`, `report.md` and `report.html` into `dir`.
-pub fn write_all(report: &Report, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+pub fn write_all(
+    report: &Report,
+    dir: &std::path::Path,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let files = [
         ("report.json", report.to_json()),

@@ -212,7 +212,11 @@ pub fn new_run_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    format!("run-{}-{:06x}", now.as_secs(), (now.subsec_nanos() ^ std::process::id()) & 0xff_ffff)
+    format!(
+        "run-{}-{:06x}",
+        now.as_secs(),
+        (now.subsec_nanos() ^ std::process::id()) & 0xff_ffff
+    )
 }
 
 /// Creates a run in the store and returns its id.
@@ -251,7 +255,9 @@ pub fn gen_prompt(problem: &Problem, system: Option<&str>) -> GenPrompt {
         },
         PromptStyle::Chat => {
             let user = match &problem.judge {
-                dataset::Judge::Program { .. } if problem.entry_point.is_some() && !problem.prompt.contains("```") => {
+                dataset::Judge::Program { .. }
+                    if problem.entry_point.is_some() && !problem.prompt.contains("```") =>
+                {
                     let lang = &problem.language;
                     format!(
                         "Complete the following {} code. Reply with the whole function in one ```{lang} code block.\n\n```{lang}\n{}\n```",
@@ -274,7 +280,9 @@ pub async fn execute_run(eval: &Evaluation, run_id: &str) -> Result<RunSummary, 
     let result = execute_run_inner(eval, run_id).await;
     let (status, message) = match &result {
         Ok(_) => ("complete", None),
-        Err(RunError::Incomplete { .. }) => ("incomplete", result.as_ref().err().map(|e| e.to_string())),
+        Err(RunError::Incomplete { .. }) => {
+            ("incomplete", result.as_ref().err().map(|e| e.to_string()))
+        }
         Err(e) => ("failed", Some(e.to_string())),
     };
     eval.store.set_status(run_id, status, message.as_deref())?;
@@ -303,7 +311,9 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
 
     let mut backend_config = config.backend.clone();
     if backend_config.api_key.is_none() {
-        backend_config.api_key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty());
+        backend_config.api_key = std::env::var("OPENAI_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty());
     }
     let backend = Arc::new(Backend::new(backend_config));
     for model in &config.models {
@@ -311,7 +321,9 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
         let info = backend
             .prepare(model, config.pull, &|p| {
                 progress.set_phase(&match (p.completed, p.total) {
-                    (Some(c), Some(t)) if t > 0 => format!("pulling {model}: {} {}%", p.status, c * 100 / t),
+                    (Some(c), Some(t)) if t > 0 => {
+                        format!("pulling {model}: {} {}%", p.status, c * 100 / t)
+                    }
                     _ => format!("pulling {model}: {}", p.status),
                 });
             })
@@ -320,8 +332,11 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
                 model: model.clone(),
                 source,
             })?;
-        eval.store
-            .put_model(run_id, model, &serde_json::to_string(&info).unwrap_or_default())?;
+        eval.store.put_model(
+            run_id,
+            model,
+            &serde_json::to_string(&info).unwrap_or_default(),
+        )?;
     }
 
     let total = config.models.len() as u64 * problems.len() as u64 * config.samples as u64;
@@ -334,7 +349,10 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
     for model in &config.models {
         for rp in &problems {
             for index in 0..config.samples {
-                if eval.store.has_sample(run_id, model, &rp.problem.id, index)? {
+                if eval
+                    .store
+                    .has_sample(run_id, model, &rp.problem.id, index)?
+                {
                     already += 1;
                     continue;
                 }
@@ -355,7 +373,16 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
                 );
                 let (gen_slots, exec_slots) = (gen_slots.clone(), exec_slots.clone());
                 tasks.spawn(async move {
-                    let r = sample(&job, &store, sandbox.as_ref(), &backend, &progress, &gen_slots, &exec_slots).await;
+                    let r = sample(
+                        &job,
+                        &store,
+                        sandbox.as_ref(),
+                        &backend,
+                        &progress,
+                        &gen_slots,
+                        &exec_slots,
+                    )
+                    .await;
                     (job.model, job.problem.problem.id.clone(), job.index, r)
                 });
             }
@@ -399,7 +426,13 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
 pub fn start_run(
     eval: Arc<Evaluation>,
     config: &RunConfig,
-) -> Result<(String, tokio::task::JoinHandle<Result<RunSummary, RunError>>), RunError> {
+) -> Result<
+    (
+        String,
+        tokio::task::JoinHandle<Result<RunSummary, RunError>>,
+    ),
+    RunError,
+> {
     let id = create_run(&eval.store, config)?;
     let run_id = id.clone();
     let handle = tokio::spawn(async move { execute_run(&eval, &run_id).await });
@@ -417,6 +450,7 @@ struct SampleJob {
 }
 
 /// Runs one test program through the execution cache.
+#[allow(clippy::too_many_arguments)]
 async fn execute_cached(
     store: &Store,
     sandbox: &dyn Sandbox,
@@ -439,7 +473,10 @@ async fn execute_cached(
         progress.cached_executions.fetch_add(1, Ordering::Relaxed);
         return Ok((key, cached));
     }
-    let _slot = slots.acquire().await.expect("the semaphore is never closed");
+    let _slot = slots
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     let job = ExecJob {
         language: language.to_string(),
         code: program.code.clone(),
@@ -454,6 +491,7 @@ async fn execute_cached(
 }
 
 /// Runs the tests of one answer, stopping at the first failure.
+#[allow(clippy::too_many_arguments)]
 async fn judge_answer(
     store: &Store,
     sandbox: &dyn Sandbox,
@@ -479,7 +517,17 @@ async fn judge_answer(
             });
             break;
         }
-        let (key, result) = execute_cached(store, sandbox, progress, slots, &problem.language, program, wall_ms, memory_mb).await?;
+        let (key, result) = execute_cached(
+            store,
+            sandbox,
+            progress,
+            slots,
+            &problem.language,
+            program,
+            wall_ms,
+            memory_mb,
+        )
+        .await?;
         let verdict = judge_test(problem, program, &result);
         let passed = verdict.passed;
         verdicts.push(verdict);
@@ -504,25 +552,39 @@ async fn sample(
     let problem = &job.problem.problem;
     let prompt = gen_prompt(problem, job.system.as_deref());
     let backend_name = backend.config().kind.name();
-    let key = cache_key(&json!([backend_name, job.model, prompt, job.params, job.index]));
+    let key = cache_key(&json!([
+        backend_name,
+        job.model,
+        prompt,
+        job.params,
+        job.index
+    ]));
     let generation = match store.generation(&key)? {
         Some(row) => {
             progress.cached_generations.fetch_add(1, Ordering::Relaxed);
             row.generation
         }
         None => {
-            let _slot = gen_slots.acquire().await.expect("the semaphore is never closed");
+            let _slot = gen_slots
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
             let request = GenRequest {
                 model: job.model.clone(),
                 prompt: prompt.clone(),
                 params: job.params.clone(),
                 sample_index: job.index,
             };
-            let g = backend.generate(&request).await.map_err(|source| RunError::Backend {
-                model: job.model.clone(),
-                source,
-            })?;
-            progress.generation_requests.fetch_add(g.attempts as u64, Ordering::Relaxed);
+            let g = backend
+                .generate(&request)
+                .await
+                .map_err(|source| RunError::Backend {
+                    model: job.model.clone(),
+                    source,
+                })?;
+            progress
+                .generation_requests
+                .fetch_add(g.attempts as u64, Ordering::Relaxed);
             store.put_generation(&GenerationRow {
                 key: key.clone(),
                 backend: backend_name.to_string(),
@@ -536,7 +598,12 @@ async fn sample(
         }
     };
     let echo = (problem.style == PromptStyle::Completion).then_some(problem.prompt.as_str());
-    let extracted = extract_code(&generation.text, &problem.language, problem.entry_point.as_deref(), echo);
+    let extracted = extract_code(
+        &generation.text,
+        &problem.language,
+        problem.entry_point.as_deref(),
+        echo,
+    );
     let (tests, total, execution_keys, _) = judge_answer(
         store,
         sandbox,
@@ -573,7 +640,11 @@ async fn sample(
 
 /// Time limits of the problems: the reference solution runs once here with a generous
 /// limit; the problem's limit becomes max(floor, factor × its slowest test).
-pub async fn calibrate(eval: &Evaluation, config: &RunConfig, problems: Vec<Problem>) -> Result<Vec<RunProblem>, RunError> {
+pub async fn calibrate(
+    eval: &Evaluation,
+    config: &RunConfig,
+    problems: Vec<Problem>,
+) -> Result<Vec<RunProblem>, RunError> {
     let policy = config.time.clone();
     let slots = Arc::new(Semaphore::new(eval.sandbox.parallelism().max(1)));
     let mut tasks = JoinSet::new();
@@ -590,7 +661,8 @@ pub async fn calibrate(eval: &Evaluation, config: &RunConfig, problems: Vec<Prob
         if !policy.calibrate || fallback.problem.reference.is_none() {
             if policy.calibrate {
                 let mut f = fallback;
-                f.calibration = Some("no reference solution in this language: default limit".into());
+                f.calibration =
+                    Some("no reference solution in this language: default limit".into());
                 tasks.spawn(async move { Ok::<_, RunError>((i, f)) });
             } else {
                 tasks.spawn(async move { Ok((i, fallback)) });
@@ -604,7 +676,11 @@ pub async fn calibrate(eval: &Evaluation, config: &RunConfig, problems: Vec<Prob
             slots.clone(),
             policy.clone(),
         );
-        let memory_mb = fallback.problem.memory_limit_mb.unwrap_or(config.memory_mb).max(config.memory_mb);
+        let memory_mb = fallback
+            .problem
+            .memory_limit_mb
+            .unwrap_or(config.memory_mb)
+            .max(config.memory_mb);
         tasks.spawn(async move {
             let reference = fallback.problem.reference.clone().unwrap_or_default();
             let (verdicts, total, _, results) = judge_answer(

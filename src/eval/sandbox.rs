@@ -248,10 +248,17 @@ impl RemoteSandbox {
         let status = response.status();
         let text = response.text().await.map_err(|e| err(e.to_string()))?;
         if !status.is_success() {
-            return Err(err(format!("HTTP {status}: {}", text.chars().take(500).collect::<String>())));
+            return Err(err(format!(
+                "HTTP {status}: {}",
+                text.chars().take(500).collect::<String>()
+            )));
         }
-        let w: WireResponse = serde_json::from_str(&text)
-            .map_err(|e| err(format!("unexpected response ({e}): {}", text.chars().take(200).collect::<String>())))?;
+        let w: WireResponse = serde_json::from_str(&text).map_err(|e| {
+            err(format!(
+                "unexpected response ({e}): {}",
+                text.chars().take(200).collect::<String>()
+            ))
+        })?;
         if let Some(o) = &w.localeval {
             return Ok(ExecResult::from_outcome(o));
         }

@@ -248,7 +248,12 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn set_status(&self, id: &str, status: &str, message: Option<&str>) -> Result<(), StoreError> {
+    pub fn set_status(
+        &self,
+        id: &str,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
         let finished = (status != "running").then(now_ms);
         self.conn().execute(
             "UPDATE runs SET status = ?2, message = ?3, finished_ms = ?4 WHERE id = ?1",
@@ -284,7 +289,11 @@ impl Store {
             "SELECT problem, time_limit_ms, calibration FROM run_problems WHERE run_id = ?1 ORDER BY position",
         )?;
         let rows = st.query_map(params![run_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<String>>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -365,7 +374,11 @@ impl Store {
     pub fn execution(&self, key: &str) -> Result<Option<ExecResult>, StoreError> {
         let json: Option<String> = self
             .conn()
-            .query_row("SELECT result FROM executions WHERE key = ?1", params![key], |r| r.get(0))
+            .query_row(
+                "SELECT result FROM executions WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(match json {
             Some(j) => Some(serde_json::from_str(&j)?),
@@ -402,16 +415,26 @@ impl Store {
     pub fn execution_count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT COUNT(*) FROM executions", [], |r| r.get::<_, i64>(0))? as u64)
+            .query_row("SELECT COUNT(*) FROM executions", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
     pub fn generation_count(&self) -> Result<u64, StoreError> {
         Ok(self
             .conn()
-            .query_row("SELECT COUNT(*) FROM generations", [], |r| r.get::<_, i64>(0))? as u64)
+            .query_row("SELECT COUNT(*) FROM generations", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
-    pub fn has_sample(&self, run_id: &str, model: &str, problem_id: &str, index: u32) -> Result<bool, StoreError> {
+    pub fn has_sample(
+        &self,
+        run_id: &str,
+        model: &str,
+        problem_id: &str,
+        index: u32,
+    ) -> Result<bool, StoreError> {
         Ok(self
             .conn()
             .query_row(
@@ -493,13 +516,18 @@ impl Store {
     }
 
     /// Generation time and tokens of a run's samples, by sample.
-    pub fn generations_of_run(&self, run_id: &str) -> Result<Vec<(String, String, u32, GenerationRow)>, StoreError> {
+    pub fn generations_of_run(
+        &self,
+        run_id: &str,
+    ) -> Result<Vec<(String, String, u32, GenerationRow)>, StoreError> {
         let keys: Vec<(String, String, u32, String)> = {
             let conn = self.conn();
             let mut st = conn.prepare(
                 "SELECT model, problem_id, sample_index, generation_key FROM samples WHERE run_id = ?1",
             )?;
-            let rows = st.query_map(params![run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let rows = st.query_map(params![run_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
             rows.collect::<Result<_, _>>()?
         };
         let mut out = Vec::new();
@@ -543,7 +571,11 @@ mod tests {
             extraction: "whole answer".into(),
             verdict: if passed { "OK".into() } else { "WA".into() },
             passed,
-            tests: vec![TestVerdict { verdict: "OK".into(), passed: true, wall_ms: 3 }],
+            tests: vec![TestVerdict {
+                verdict: "OK".into(),
+                passed: true,
+                wall_ms: 3,
+            }],
             tests_total: 1,
             execution_keys: vec!["e".into()],
         }
@@ -584,7 +616,10 @@ mod tests {
         let samples = store.samples("r1").unwrap();
         assert_eq!(samples, vec![sample("r1", 0, true), sample("r1", 1, false)]);
         let g = store.generation("k").unwrap().unwrap();
-        assert_eq!((g.generation.text.as_str(), g.generation.attempts), ("out", 2));
+        assert_eq!(
+            (g.generation.text.as_str(), g.generation.attempts),
+            ("out", 2)
+        );
         assert!(store.generation("other").unwrap().is_none());
         store.set_status("r1", "complete", None).unwrap();
         assert!(store.run("r1").unwrap().finished_ms.is_some());
@@ -594,8 +629,14 @@ mod tests {
     #[test]
     fn cache_keys_depend_on_every_part() {
         let a = cache_key(&serde_json::json!(["ollama", "m", "prompt", 0]));
-        assert_eq!(a, cache_key(&serde_json::json!(["ollama", "m", "prompt", 0])));
-        assert_ne!(a, cache_key(&serde_json::json!(["ollama", "m", "prompt", 1])));
+        assert_eq!(
+            a,
+            cache_key(&serde_json::json!(["ollama", "m", "prompt", 0]))
+        );
+        assert_ne!(
+            a,
+            cache_key(&serde_json::json!(["ollama", "m", "prompt", 1]))
+        );
         assert_eq!(a.len(), 64);
     }
 }

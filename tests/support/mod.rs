@@ -46,6 +46,9 @@ pub struct Asked {
     pub attempt: usize,
 }
 
+/// (model, prompt, seed) of a request.
+type SeenKey = (String, String, Option<u64>);
+
 pub type Script = Arc<dyn Fn(&Asked) -> Answer + Send + Sync>;
 
 pub struct DoubleState {
@@ -55,7 +58,7 @@ pub struct DoubleState {
     pub script: Script,
     /// Requests per path.
     pub hits: Mutex<HashMap<String, usize>>,
-    seen: Mutex<HashMap<(String, String, Option<u64>), usize>>,
+    seen: Mutex<HashMap<SeenKey, usize>>,
     pub version: String,
 }
 
@@ -77,17 +80,28 @@ impl Double {
     }
 
     pub fn generation_hits(&self) -> usize {
-        ["/api/chat", "/api/generate", "/v1/chat/completions", "/v1/completions"]
-            .iter()
-            .map(|p| self.hits(p))
-            .sum()
+        [
+            "/api/chat",
+            "/api/generate",
+            "/v1/chat/completions",
+            "/v1/completions",
+        ]
+        .iter()
+        .map(|p| self.hits(p))
+        .sum()
     }
 }
 
 fn now() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
     // Not a calendar date, but the shape Ollama sends (RFC 3339 with nanoseconds, UTC).
-    format!("2025-10-26T17:15:{:02}.{:09}Z", d.as_secs() % 60, d.subsec_nanos())
+    format!(
+        "2025-10-26T17:15:{:02}.{:09}Z",
+        d.as_secs() % 60,
+        d.subsec_nanos()
+    )
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -108,7 +122,8 @@ fn openai_error(status: u16, message: &str) -> Response {
     (
         StatusCode::from_u16(status).unwrap(),
         [(header::CONTENT_TYPE, "application/json")],
-        json!({"error": {"message": message, "type": kind, "param": null, "code": null}}).to_string(),
+        json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+            .to_string(),
     )
         .into_response()
 }
@@ -123,7 +138,12 @@ fn tokens(text: &str) -> Vec<String> {
 /// first stop string (done_reason "stop") or after num_predict tokens ("length").
 fn shape(text: &str, stop: &[String], num_predict: Option<usize>) -> (Vec<String>, &'static str) {
     let mut text = text.to_string();
-    if let Some(cut) = stop.iter().filter(|s| !s.is_empty()).filter_map(|s| text.find(s.as_str())).min() {
+    if let Some(cut) = stop
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s.as_str()))
+        .min()
+    {
         text.truncate(cut);
     }
     let mut toks = tokens(&text);
@@ -138,15 +158,21 @@ fn shape(text: &str, stop: &[String], num_predict: Option<usize>) -> (Vec<String
 }
 
 fn ndjson(lines: Vec<Value>, tail: Option<String>, delay: Duration) -> Response {
-    let stream = futures_util::stream::unfold((lines.into_iter(), tail, delay, true), |(mut it, tail, delay, first)| async move {
-        if first && !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        match it.next() {
-            Some(v) => Some((Ok::<_, Infallible>(Bytes::from(format!("{v}\n"))), (it, tail, Duration::ZERO, false))),
-            None => tail.map(|t| (Ok(Bytes::from(t)), (it, None, Duration::ZERO, false))),
-        }
-    });
+    let stream = futures_util::stream::unfold(
+        (lines.into_iter(), tail, delay, true),
+        |(mut it, tail, delay, first)| async move {
+            if first && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            match it.next() {
+                Some(v) => Some((
+                    Ok::<_, Infallible>(Bytes::from(format!("{v}\n"))),
+                    (it, tail, Duration::ZERO, false),
+                )),
+                None => tail.map(|t| (Ok(Bytes::from(t)), (it, None, Duration::ZERO, false))),
+            }
+        },
+    );
     Response::builder()
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .body(Body::from_stream(stream))
@@ -155,13 +181,20 @@ fn ndjson(lines: Vec<Value>, tail: Option<String>, delay: Duration) -> Response 
 
 impl DoubleState {
     fn hit(&self, path: &str) {
-        *self.hits.lock().unwrap().entry(path.to_string()).or_insert(0) += 1;
+        *self
+            .hits
+            .lock()
+            .unwrap()
+            .entry(path.to_string())
+            .or_insert(0) += 1;
     }
 
     fn ask(&self, path: &str, model: &str, prompt: &str, seed: Option<u64>) -> Answer {
         let attempt = {
             let mut seen = self.seen.lock().unwrap();
-            let n = seen.entry((model.to_string(), prompt.to_string(), seed)).or_insert(0);
+            let n = seen
+                .entry((model.to_string(), prompt.to_string(), seed))
+                .or_insert(0);
             *n += 1;
             *n - 1
         };
@@ -175,8 +208,18 @@ impl DoubleState {
     }
 
     fn has_model(&self, name: &str) -> bool {
-        let full = |n: &str| if n.contains(':') { n.to_string() } else { format!("{n}:latest") };
-        self.models.lock().unwrap().iter().any(|m| full(m) == full(name))
+        let full = |n: &str| {
+            if n.contains(':') {
+                n.to_string()
+            } else {
+                format!("{n}:latest")
+            }
+        };
+        self.models
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| full(m) == full(name))
     }
 }
 
@@ -215,13 +258,20 @@ async fn pull(State(s): State<Arc<DoubleState>>, body: Bytes) -> Response {
         Err(e) if body.is_empty() => return error(400, &format!("missing request body {e}")),
         Err(e) => return error(400, &e.to_string()),
     };
-    let model = v["model"].as_str().or(v["name"].as_str()).unwrap_or("").to_string();
+    let model = v["model"]
+        .as_str()
+        .or(v["name"].as_str())
+        .unwrap_or("")
+        .to_string();
     if model.is_empty() {
         return error(400, "model is required");
     }
     if !s.pullable.contains(&model) {
         return ndjson(
-            vec![json!({"status": "pulling manifest"}), json!({"error": "pull model manifest: file does not exist"})],
+            vec![
+                json!({"status": "pulling manifest"}),
+                json!({"error": "pull model manifest: file does not exist"}),
+            ],
             None,
             Duration::ZERO,
         );
@@ -229,11 +279,18 @@ async fn pull(State(s): State<Arc<DoubleState>>, body: Bytes) -> Response {
     let digest = format!("sha256:{}", "6a0746a1ec1a".repeat(5));
     let short = &digest[7..19];
     let total = 2_142_590_208u64;
-    let mut lines = vec![json!({"status": "pulling manifest"}), json!({"status": format!("pulling {short}"), "digest": digest, "total": total})];
+    let mut lines = vec![
+        json!({"status": "pulling manifest"}),
+        json!({"status": format!("pulling {short}"), "digest": digest, "total": total}),
+    ];
     for c in [241_970u64, total / 2, total] {
         lines.push(json!({"status": format!("pulling {short}"), "digest": digest, "total": total, "completed": c}));
     }
-    lines.extend([json!({"status": "verifying sha256 digest"}), json!({"status": "writing manifest"}), json!({"status": "success"})]);
+    lines.extend([
+        json!({"status": "verifying sha256 digest"}),
+        json!({"status": "writing manifest"}),
+        json!({"status": "success"}),
+    ]);
     s.models.lock().unwrap().push(model);
     ndjson(lines, None, Duration::ZERO)
 }
@@ -268,7 +325,11 @@ async fn generate_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> 
     let options = &v["options"];
     let stop: Vec<String> = options["stop"]
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let num_predict = options["num_predict"].as_u64().map(|n| n as usize);
     let answer = s.ask(path, &model, &prompt, options["seed"].as_u64());
@@ -299,15 +360,27 @@ async fn generate_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> 
     let (text, delay) = match answer {
         Answer::Status(code, message) => return error(code, &message),
         Answer::Malformed => {
-            return ndjson(vec![piece("def", false)], Some("{\"model\":\"m\",\"message\":{\"role\":\"assist\n".into()), Duration::ZERO)
+            return ndjson(
+                vec![piece("def", false)],
+                Some("{\"model\":\"m\",\"message\":{\"role\":\"assist\n".into()),
+                Duration::ZERO,
+            )
         }
         Answer::Truncated(text) => {
             let toks = tokens(&text);
             let half = toks.len() / 2;
-            return ndjson(toks[..half].iter().map(|t| piece(t, false)).collect(), None, Duration::ZERO);
+            return ndjson(
+                toks[..half].iter().map(|t| piece(t, false)).collect(),
+                None,
+                Duration::ZERO,
+            );
         }
         Answer::MidStreamError(text) => {
-            let mut lines: Vec<Value> = tokens(&text).iter().take(2).map(|t| piece(t, false)).collect();
+            let mut lines: Vec<Value> = tokens(&text)
+                .iter()
+                .take(2)
+                .map(|t| piece(t, false))
+                .collect();
             lines.push(json!({"error": "an error was encountered while running the model: unexpected EOF"}));
             return ndjson(lines, None, Duration::ZERO);
         }
@@ -350,7 +423,11 @@ async fn v1_models(State(s): State<Arc<DoubleState>>) -> Response {
         .iter()
         .map(|m| json!({"id": m, "object": "model", "created": 1_730_000_000u64, "owned_by": "library"}))
         .collect();
-    let data = if data.is_empty() { Value::Null } else { json!(data) };
+    let data = if data.is_empty() {
+        Value::Null
+    } else {
+        json!(data)
+    };
     axum::Json(json!({"object": "list", "data": data})).into_response()
 }
 
@@ -370,7 +447,13 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         if messages.is_empty() {
             return openai_error(400, "[] is too short - 'messages'");
         }
-        messages.iter().rev().find(|m| m["role"] == "user").and_then(|m| m["content"].as_str()).unwrap_or("").to_string()
+        messages
+            .iter()
+            .rev()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or("")
+            .to_string()
     } else {
         match v["prompt"].as_str() {
             Some(p) => p.to_string(),
@@ -379,21 +462,36 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
     };
     let stop: Vec<String> = match &v["stop"] {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect(),
         _ => vec![],
     };
     let answer = s.ask(path, &model, &prompt, v["seed"].as_u64());
     let (text, delay) = match answer {
         Answer::Status(code, message) => return openai_error(code, &message),
         Answer::Malformed => {
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"id\":\"chatcmpl-1\",\"choices\":[{\"mess").into_response()
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"id\":\"chatcmpl-1\",\"choices\":[{\"mess",
+            )
+                .into_response()
         }
         Answer::Truncated(text) => {
             let body = json!({"id": "chatcmpl-347", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}).to_string();
             let half = body.len() / 2;
-            return (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body[..half].to_string()).into_response();
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body[..half].to_string(),
+            )
+                .into_response();
         }
-        Answer::MidStreamError(_) => return openai_error(500, "an error was encountered while running the model"),
+        Answer::MidStreamError(_) => {
+            return openai_error(500, "an error was encountered while running the model")
+        }
         Answer::Text(t) => (t, Duration::ZERO),
         Answer::Slow(d, t) => (t, d),
     };
@@ -402,25 +500,42 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
     let content = toks.concat();
     let usage = json!({"prompt_tokens": prompt.len() / 4 + 1, "completion_tokens": toks.len(), "total_tokens": prompt.len() / 4 + 1 + toks.len()});
     if v["stream"].as_bool().unwrap_or(false) {
-        let object = if chat { "chat.completion.chunk" } else { "text_completion" };
+        let object = if chat {
+            "chat.completion.chunk"
+        } else {
+            "text_completion"
+        };
         let mut events = Vec::new();
         for (i, t) in toks.iter().enumerate() {
             let choice = if chat {
-                let delta = if i == 0 { json!({"role": "assistant", "content": t}) } else { json!({"content": t}) };
+                let delta = if i == 0 {
+                    json!({"role": "assistant", "content": t})
+                } else {
+                    json!({"content": t})
+                };
                 json!({"index": 0, "delta": delta, "finish_reason": null})
             } else {
                 json!({"index": 0, "text": t, "finish_reason": null})
             };
             events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [choice]}));
         }
-        let end = if chat { json!({"index": 0, "delta": {}, "finish_reason": reason}) } else { json!({"index": 0, "text": "", "finish_reason": reason}) };
+        let end = if chat {
+            json!({"index": 0, "delta": {}, "finish_reason": reason})
+        } else {
+            json!({"index": 0, "text": "", "finish_reason": reason})
+        };
         events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [end]}));
         if v["stream_options"]["include_usage"] == json!(true) {
             events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [], "usage": usage}));
         }
         let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
         body.push_str("data: [DONE]\n\n");
-        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/event-stream")], body).into_response();
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/event-stream")],
+            body,
+        )
+            .into_response();
     }
     let choice = if chat {
         json!({"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": reason})

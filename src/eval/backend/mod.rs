@@ -56,7 +56,12 @@ impl BackendError {
         }
     }
 
-    pub(crate) fn from_reqwest(url: &str, timeout: Duration, e: reqwest::Error, hint: &'static str) -> BackendError {
+    pub(crate) fn from_reqwest(
+        url: &str,
+        timeout: Duration,
+        e: reqwest::Error,
+        hint: &'static str,
+    ) -> BackendError {
         if e.is_timeout() {
             BackendError::Timeout(timeout)
         } else if e.is_connect() {
@@ -143,7 +148,11 @@ pub fn normalize_ollama_host(host: &str) -> String {
         Some((s, r)) => (s, r),
         None => ("http", host),
     };
-    let rest = if rest.contains(':') { rest.to_string() } else { format!("{rest}:11434") };
+    let rest = if rest.contains(':') {
+        rest.to_string()
+    } else {
+        format!("{rest}:11434")
+    };
     let rest = rest.replace("0.0.0.0", "127.0.0.1");
     format!("{scheme}://{rest}")
 }
@@ -173,8 +182,14 @@ impl Default for SamplingParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "style")]
 pub enum GenPrompt {
-    Chat { system: Option<String>, user: String },
-    Completion { prompt: String, stop: Vec<String> },
+    Chat {
+        system: Option<String>,
+        user: String,
+    },
+    Completion {
+        prompt: String,
+        stop: Vec<String>,
+    },
 }
 
 impl GenPrompt {
@@ -196,7 +211,9 @@ pub struct GenRequest {
 
 impl GenRequest {
     pub fn seed(&self) -> Option<u64> {
-        self.params.seed.map(|s| s.wrapping_add(self.sample_index as u64))
+        self.params
+            .seed
+            .map(|s| s.wrapping_add(self.sample_index as u64))
     }
 }
 
@@ -317,13 +334,19 @@ mod tests {
     fn ollama_host_forms() {
         assert_eq!(normalize_ollama_host(""), "http://localhost:11434");
         assert_eq!(normalize_ollama_host("0.0.0.0"), "http://127.0.0.1:11434");
-        assert_eq!(normalize_ollama_host("example:1234/"), "http://example:1234");
+        assert_eq!(
+            normalize_ollama_host("example:1234/"),
+            "http://example:1234"
+        );
         assert_eq!(normalize_ollama_host("https://h:443"), "https://h:443");
     }
 
     #[test]
     fn error_bodies() {
-        assert_eq!(error_message(r#"{"error":"model 'x' not found"}"#), "model 'x' not found");
+        assert_eq!(
+            error_message(r#"{"error":"model 'x' not found"}"#),
+            "model 'x' not found"
+        );
         assert_eq!(
             error_message(r#"{"error":{"message":"nope","type":"api_error"}}"#),
             "nope"
@@ -333,9 +356,21 @@ mod tests {
 
     #[test]
     fn which_errors_are_retried() {
-        assert!(BackendError::Http { status: 503, message: String::new() }.retryable());
-        assert!(BackendError::Http { status: 429, message: String::new() }.retryable());
-        assert!(!BackendError::Http { status: 400, message: String::new() }.retryable());
+        assert!(BackendError::Http {
+            status: 503,
+            message: String::new()
+        }
+        .retryable());
+        assert!(BackendError::Http {
+            status: 429,
+            message: String::new()
+        }
+        .retryable());
+        assert!(!BackendError::Http {
+            status: 400,
+            message: String::new()
+        }
+        .retryable());
         assert!(BackendError::Truncated(String::new()).retryable());
         assert!(!BackendError::ModelMissing {
             model: "m".into(),

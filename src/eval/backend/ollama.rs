@@ -134,14 +134,22 @@ impl Ollama {
         if !root.contains("Ollama is running") {
             return Err(BackendError::Unreachable {
                 url: self.config.url.clone(),
-                why: format!("GET / answered {:?}, not \"Ollama is running\"", root.chars().take(80).collect::<String>()),
+                why: format!(
+                    "GET / answered {:?}, not \"Ollama is running\"",
+                    root.chars().take(80).collect::<String>()
+                ),
                 hint: HINT,
             });
         }
-        let version = serde_json::from_str::<serde_json::Value>(&self.get_text("/api/version").await?)
-            .ok()
-            .and_then(|v| v["version"].as_str().map(str::to_string));
-        let find = |tags: &[TagModel]| tags.iter().find(|t| same_model(&t.name, model)).map(|t| t.details.clone());
+        let version =
+            serde_json::from_str::<serde_json::Value>(&self.get_text("/api/version").await?)
+                .ok()
+                .and_then(|v| v["version"].as_str().map(str::to_string));
+        let find = |tags: &[TagModel]| {
+            tags.iter()
+                .find(|t| same_model(&t.name, model))
+                .map(|t| t.details.clone())
+        };
         let tags = self.tags().await?;
         if let Some(details) = find(&tags) {
             return Ok(ModelInfo {
@@ -155,7 +163,11 @@ impl Ollama {
             return Err(BackendError::ModelMissing {
                 model: model.to_string(),
                 url: self.config.url.clone(),
-                available: tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "),
+                available: tags
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 hint: "; run `ollama pull MODEL`, or let localeval pull it (without --no-pull)",
             });
         }
@@ -215,7 +227,9 @@ impl Ollama {
             });
         }
         if !success {
-            return Err(failed("the progress stream ended without \"success\"".into()));
+            return Err(failed(
+                "the progress stream ended without \"success\"".into(),
+            ));
         }
         Ok(())
     }
@@ -236,14 +250,20 @@ impl Ollama {
                     messages.push(json!({"role": "system", "content": s}));
                 }
                 messages.push(json!({"role": "user", "content": user}));
-                ("/api/chat", json!({"model": request.model, "messages": messages, "stream": true, "options": options}))
+                (
+                    "/api/chat",
+                    json!({"model": request.model, "messages": messages, "stream": true, "options": options}),
+                )
             }
             GenPrompt::Completion { prompt, stop } => {
                 if !stop.is_empty() {
                     options["stop"] = json!(stop);
                 }
                 // raw: the prompt is code to continue, not a message for the chat template.
-                ("/api/generate", json!({"model": request.model, "prompt": prompt, "raw": true, "stream": true, "options": options}))
+                (
+                    "/api/generate",
+                    json!({"model": request.model, "prompt": prompt, "raw": true, "stream": true, "options": options}),
+                )
             }
         };
         let r = self

@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error_message, BackendConfig, BackendError, GenPrompt, GenRequest, Generation, ModelInfo};
+use super::{
+    error_message, BackendConfig, BackendError, GenPrompt, GenRequest, Generation, ModelInfo,
+};
 
 const HINT: &str = "; is the server running (e.g. `python -m llama_cpp.server`, vLLM), and is --url its base address without /v1?";
 
@@ -73,7 +75,12 @@ impl OpenAi {
     }
 
     fn err(&self, e: reqwest::Error) -> BackendError {
-        BackendError::from_reqwest(&self.config.url, Duration::from_millis(self.config.timeout_ms), e, HINT)
+        BackendError::from_reqwest(
+            &self.config.url,
+            Duration::from_millis(self.config.timeout_ms),
+            e,
+            HINT,
+        )
     }
 
     fn authorized(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -99,7 +106,12 @@ impl OpenAi {
         }
         let models: Models = serde_json::from_str(&text)
             .map_err(|e| BackendError::Malformed(format!("/v1/models: {e}")))?;
-        let ids: Vec<String> = models.data.unwrap_or_default().into_iter().map(|m| m.id).collect();
+        let ids: Vec<String> = models
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
         if !ids.iter().any(|id| id == model) {
             return Err(BackendError::ModelMissing {
                 model: model.to_string(),
@@ -150,7 +162,11 @@ impl OpenAi {
             }
         };
         let r = self
-            .authorized(self.client.post(format!("{}{path}", self.base())).json(&body))
+            .authorized(
+                self.client
+                    .post(format!("{}{path}", self.base()))
+                    .json(&body),
+            )
             .send()
             .await
             .map_err(|e| self.err(e))?;
@@ -172,7 +188,10 @@ impl OpenAi {
             });
         }
         let c: Completion = serde_json::from_str(&text).map_err(|e| {
-            BackendError::Malformed(format!("{path}: {e}: {}", text.chars().take(200).collect::<String>()))
+            BackendError::Malformed(format!(
+                "{path}: {e}: {}",
+                text.chars().take(200).collect::<String>()
+            ))
         })?;
         let choice = c
             .choices
@@ -182,7 +201,11 @@ impl OpenAi {
         let content = match (choice.message, choice.text) {
             (Some(m), _) => m.content.unwrap_or_default(),
             (None, Some(t)) => t,
-            (None, None) => return Err(BackendError::Malformed(format!("{path}: a choice without message or text"))),
+            (None, None) => {
+                return Err(BackendError::Malformed(format!(
+                    "{path}: a choice without message or text"
+                )))
+            }
         };
         Ok(Generation {
             text: content,
