@@ -12,6 +12,12 @@
 //! - [`passk`]: the unbiased pass@k estimator.
 //! - [`store`]: the SQLite results database (resume, caches).
 //! - [`run`]: the orchestration; [`report`]: JSON, Markdown and HTML reports.
+//!
+//! For an HTTP front end: build one [`run::Evaluation`] per run (sharing the
+//! [`store::Store`] and the [`sandbox::Sandbox`] behind `Arc`s, each with its own
+//! [`run::Progress`]), start it with [`run::start_run`] (or resume it with
+//! [`run::resume_run`]), poll `progress.snapshot()` while it runs, and build the report
+//! with [`report::build`] at any time (a partial run reports what it has).
 
 pub mod backend;
 pub mod cli;

@@ -439,6 +439,16 @@ pub fn start_run(
     Ok((id, handle))
 }
 
+/// Resumes a stored run in the background; see [`start_run`].
+pub fn resume_run(
+    eval: Arc<Evaluation>,
+    run_id: &str,
+) -> Result<tokio::task::JoinHandle<Result<RunSummary, RunError>>, RunError> {
+    run_config(&eval.store, run_id)?;
+    let run_id = run_id.to_string();
+    Ok(tokio::spawn(async move { execute_run(&eval, &run_id).await }))
+}
+
 struct SampleJob {
     run_id: String,
     model: String,
