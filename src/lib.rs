@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod doctor;
 pub mod eval;
 pub mod execute;
+pub mod image;
 pub mod jail;
 pub mod limits;
 pub mod outcome;
@@ -30,3 +31,4 @@ pub mod sys;
 
 /// The version recorded in every result's provenance.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub mod server;

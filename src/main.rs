@@ -25,6 +25,16 @@ enum Command {
     Run(RunArgs),
     /// Say which isolation and which limits this host can enforce, and why not where not.
     Doctor(DoctorArgs),
+    /// Serve the HTTP API (the older services' routes, a judge endpoint, streaming).
+    Serve(ServeCmd),
+    /// Pull an OCI image from a registry into the image store.
+    Pull(localeval::image::cli::PullArgs),
+    /// List the images in the store (reference, digest, size, last use).
+    Images(localeval::image::cli::ImagesArgs),
+    /// Remove images from the store.
+    Rmi(localeval::image::cli::RmiArgs),
+    /// Remove the store's unreferenced roots and blobs.
+    Gc(localeval::image::cli::GcArgs),
     /// Evaluate models: they solve problems, the sandbox judges, pass@k is reported.
     Eval(localeval::eval::cli::EvalArgs),
     /// Print or write the report of a stored evaluation run.
@@ -128,6 +138,11 @@ struct RunArgs {
     /// and an /etc/passwd naming the sandbox user) instead of the host profile.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// A pulled image (reference or digest) as the root, instead of the host profile.
+    #[arg(long, value_name = "REF", conflicts_with = "root")]
+    image: Option<String>,
+    #[command(flatten)]
+    store: localeval::image::cli::StoreArgs,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -149,6 +164,14 @@ struct DoctorArgs {
     host: HostArgs,
 }
 
+#[derive(Args)]
+struct ServeCmd {
+    #[command(flatten)]
+    serve: localeval::server::config::ServeArgs,
+    #[command(flatten)]
+    host: HostArgs,
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -161,6 +184,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Doctor(args) => doctor(args),
+        Command::Serve(args) => serve(args),
+        Command::Pull(args) => localeval::image::cli::pull(&args).map(|()| ExitCode::SUCCESS),
+        Command::Images(args) => localeval::image::cli::images(&args).map(|()| ExitCode::SUCCESS),
+        Command::Rmi(args) => localeval::image::cli::rmi(&args).map(|()| ExitCode::SUCCESS),
+        Command::Gc(args) => localeval::image::cli::gc(&args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => localeval::eval::cli::eval(args),
         Command::Report(args) => localeval::eval::cli::report(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
@@ -295,6 +323,15 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             Vec::new(),
         )?;
     }
+    // Held for the run: gc and rmi leave a leased root alone.
+    let mut _lease = None;
+    if let Some(image) = &args.image {
+        let store = args.store.open()?;
+        policy.host_profile = store.rootfs_plan(image)?;
+        if let Some(digest) = &policy.host_profile.digest {
+            _lease = Some(store.lease(digest)?);
+        }
+    }
     let plan = plan(&request, &policy)?;
     let host = args.host.host()?;
     let runner = InProcess { host };
@@ -349,6 +386,22 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(exit_status(&outcome)))
+}
+
+/// The launcher is started inside, before the tokio runtime is built (no #[tokio::main]).
+fn serve(args: ServeCmd) -> Result<ExitCode> {
+    let mut serve = args.serve;
+    serve.catalog = args.host.catalog.clone();
+    let mut host = HostConfig {
+        seccomp_profile: args.host.seccomp_profile.clone(),
+        cgroup_mode: args.host.cgroup_mode.clone(),
+        ..HostConfig::default()
+    };
+    if let Ok(dir) = std::env::var("LOCALEVAL_SLOT_DIR") {
+        host.slot_dir = dir.into();
+    }
+    localeval::server::serve(&serve, host)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn doctor(args: DoctorArgs) -> Result<ExitCode> {

@@ -754,6 +754,24 @@ pub fn read_dir_fd(dir: &OwnedFd) -> SysResult<Vec<(String, u8)>> {
 pub const DT_DIR: u8 = libc::DT_DIR;
 pub const DT_REG: u8 = libc::DT_REG;
 
+/// Opens a directory as an `O_PATH` handle: a reference that a later bind mount can use as
+/// its source through `/proc/self/fd/N`, whatever the caller's credentials are by then.
+pub fn open_path_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
+    let c = cpath(path);
+    // SAFETY: the path is NUL-terminated.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    if fd == -1 {
+        return fail("open", format!("{:?}, O_PATH|O_DIRECTORY|O_NOFOLLOW", path.display().to_string()));
+    }
+    // SAFETY: open returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 pub fn open_dir(path: &std::path::Path) -> SysResult<OwnedFd> {
     let c = cpath(path);
     // SAFETY: the path is NUL-terminated.

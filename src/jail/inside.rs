@@ -104,13 +104,14 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
     sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
+    let root_dir = open_root_dir(child)?; // while still the service's own host id
     // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
     // init creates in the new tmpfs mounts must be owned by an id mapped in this user
     // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
     // dropped below, before anything of the user's runs.
     become_sandbox_user(child)?;
     make_mounts_private()?;
-    build_root(child)?; // tmpfs root with read-only host binds, or the image root read-only
+    build_root(child, root_dir)?; // tmpfs root with read-only host binds, or the image root read-only
     mount_scratch(child)?; // per-run /tmp and workspace: tmpfs with size and inode caps
     write_workspace_files(child)?;
     mount_dev()?; // minimal /dev: null zero full random urandom, shm
@@ -178,11 +179,24 @@ fn bind_readonly(source: &Path, target: &Path, step: &str) -> Result<(), SetupEr
     sys::mount_setattr(target, true, RO_NOSUID_NODEV).at(step)
 }
 
-fn build_root(child: &ChildSide) -> Result<(), SetupError> {
+/// For a directory root (an image in the store, 0700 and owned by the service user): an
+/// `O_PATH` handle opened before the ids change, when this process still has the service's
+/// host id and so may traverse the store. Opened after the clone, so that the handle's
+/// mount is in this mount namespace (a bind of a foreign namespace's mount is EINVAL).
+fn open_root_dir(child: &ChildSide) -> Result<Option<OwnedFd>, SetupError> {
+    match &child.spec.rootfs.base {
+        RootBase::Directory { path } => Ok(Some(sys::open_path_dir(path).at("open image root")?)),
+        RootBase::Composed { .. } => Ok(None),
+    }
+}
+
+fn build_root(child: &ChildSide, root_dir: Option<OwnedFd>) -> Result<(), SetupError> {
     let root = Path::new(NEW_ROOT);
     match &child.spec.rootfs.base {
-        RootBase::Directory { path } => {
-            bind_readonly(path, root, "bind image root")?;
+        RootBase::Directory { .. } => {
+            let fd = root_dir.expect("a directory root is opened first");
+            let source = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+            bind_readonly(&source, root, "bind image root")?;
         }
         RootBase::Composed {
             binds,

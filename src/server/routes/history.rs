@@ -1,0 +1,75 @@
+//! `GET /api/v1/executions` (paged, newest first) and `GET /api/v1/executions/{id}`.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::server::history::{ExecutionPage, ExecutionRecord};
+use crate::server::wire::ErrorBody;
+use crate::server::{ApiError, Shared};
+
+/// The largest page.
+pub const MAX_PAGE: u64 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Items per page (default 50, at most 500).
+    pub limit: Option<u64>,
+    /// Items to skip.
+    pub offset: Option<u64>,
+}
+
+/// Past executions, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/executions",
+    params(PageQuery),
+    responses((status = 200, body = ExecutionPage), (status = 400, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<Shared>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<ExecutionPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(50).min(MAX_PAGE);
+    let offset = q.offset.unwrap_or(0);
+    let state = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || state.history.list(limit, offset))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map(Json)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// One past execution with its full response.
+#[utoipa::path(
+    get,
+    path = "/api/v1/executions/{id}",
+    params(("id" = String, Path, description = "The execution id")),
+    responses((status = 200, body = ExecutionRecord), (status = 404, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<Shared>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ExecutionRecord>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let lookup = id.clone();
+    let state = Arc::clone(&state);
+    tokio::task::spawn_blocking(move || state.history.get(&lookup))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no execution with id {id:?}"),
+            )
+        })
+}
