@@ -117,3 +117,17 @@ async fn stdio_problems_in_python_and_go_with_two_models_compared() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+#[test]
+fn the_shipped_problem_set_loads_in_python_and_go() {
+    use localeval::eval::dataset::{load, DatasetSpec};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/problems.json");
+    for language in ["python", "go"] {
+        let set = load(&DatasetSpec::Problems(path.into()), Some(language), None).unwrap();
+        assert!(set.problems.len() >= 60, "{}", set.problems.len());
+        for p in &set.problems {
+            assert!(p.reference.is_some(), "{}: no {language} reference", p.id);
+            assert!(!p.categories.is_empty() && p.difficulty.is_some(), "{}", p.id);
+        }
+    }
+}
