@@ -18,6 +18,7 @@
 
 pub mod catalog;
 pub mod doctor;
+pub mod eval;
 pub mod execute;
 pub mod image;
 pub mod jail;

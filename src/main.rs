@@ -39,6 +39,10 @@ enum Command {
     Rmi(localeval::image::cli::RmiArgs),
     /// Remove the store's unreferenced roots and blobs.
     Gc(localeval::image::cli::GcArgs),
+    /// Evaluate models: they solve problems, the sandbox judges, pass@k is reported.
+    Eval(localeval::eval::cli::EvalArgs),
+    /// Print or write the report of a stored evaluation run.
+    Report(localeval::eval::cli::ReportArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -189,6 +193,8 @@ fn main() -> ExitCode {
         Command::Images(args) => localeval::image::cli::images(&args).map(|()| ExitCode::SUCCESS),
         Command::Rmi(args) => localeval::image::cli::rmi(&args).map(|()| ExitCode::SUCCESS),
         Command::Gc(args) => localeval::image::cli::gc(&args).map(|()| ExitCode::SUCCESS),
+        Command::Eval(args) => localeval::eval::cli::eval(args),
+        Command::Report(args) => localeval::eval::cli::report(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {

@@ -1,0 +1,283 @@
+//! **grade**: a sample becomes test programs, and their results become a verdict.
+//!
+//! HumanEval-style problems make one program, `prompt + completion + test +
+//! check(entry_point)`, that passes when it exits 0. Stdin/stdout problems run the answer
+//! once per test case and compare its output (exactly, by lines, or by tokens with a float
+//! tolerance). Judging stops at the first failing test, as contest judges do.
+
+use serde::{Deserialize, Serialize};
+
+use super::dataset::{Compare, Judge, Problem, PromptStyle};
+use super::extract::declares;
+use super::sandbox::ExecResult;
+use crate::outcome::Verdict;
+
+/// One execution a sample needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestProgram {
+    pub code: String,
+    pub stdin: String,
+    /// Expected stdout; `None` when the exit status alone decides.
+    pub expected: Option<String>,
+}
+
+/// The verdict of one test of a sample: an execution verdict, or WA for wrong output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestVerdict {
+    pub verdict: String,
+    pub passed: bool,
+    pub wall_ms: u64,
+}
+
+/// Truncates a completion at the first stop sequence (the MultiPL-E protocol, for
+/// backends that ignore `stop`).
+pub fn apply_stop(completion: &str, stop: &[String]) -> String {
+    let cut = stop
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| completion.find(s.as_str()))
+        .min()
+        .unwrap_or(completion.len());
+    completion[..cut].to_string()
+}
+
+/// The line index of the first unindented declaration of `entry` in `code`.
+fn declaration_line(code: &str, entry: &str) -> Option<usize> {
+    code.lines().position(|l| declares(l, entry))
+}
+
+/// The program of a `Program` problem: `prefix + completion + suffix`, where a completion
+/// that declares the entry point itself replaces the prefix's declaration (a chat model
+/// answers with the whole function, a completion model with the body).
+pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<&str>) -> String {
+    if let Some(entry) = entry.filter(|e| !e.is_empty()) {
+        if declaration_line(completion, entry).is_some() {
+            let head = match declaration_line(prefix, entry) {
+                Some(line) => prefix
+                    .lines()
+                    .take(line)
+                    .map(|l| format!("{l}\n"))
+                    .collect(),
+                None => prefix.to_string(),
+            };
+            return format!("{head}\n{completion}\n{suffix}");
+        }
+    }
+    format!("{prefix}{completion}{suffix}")
+}
+
+/// The test programs of a sample whose extracted code is `code`.
+pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
+    match &problem.judge {
+        Judge::Program { prefix, suffix } => {
+            let completion = if problem.style == PromptStyle::Completion {
+                apply_stop(code, &problem.stop)
+            } else {
+                code.to_string()
+            };
+            vec![TestProgram {
+                code: join_program(prefix, &completion, suffix, problem.entry_point.as_deref()),
+                stdin: String::new(),
+                expected: None,
+            }]
+        }
+        Judge::Stdio { tests, .. } => tests
+            .iter()
+            .map(|t| TestProgram {
+                code: code.to_string(),
+                stdin: t.input.clone(),
+                expected: Some(t.output.clone()),
+            })
+            .collect(),
+    }
+}
+
+fn number(token: &str) -> Option<f64> {
+    if token.contains(['.', 'e', 'E']) {
+        token.parse::<f64>().ok().filter(|v| v.is_finite())
+    } else {
+        None
+    }
+}
+
+/// Whether `actual` output matches `expected` under `mode`.
+pub fn output_matches(expected: &str, actual: &str, mode: Compare) -> bool {
+    match mode {
+        Compare::Exact => expected == actual,
+        Compare::Lines => {
+            let norm = |s: &str| {
+                let mut lines: Vec<&str> = s.lines().map(str::trim_end).collect();
+                while lines.last().is_some_and(|l| l.is_empty()) {
+                    lines.pop();
+                }
+                lines.join("\n")
+            };
+            norm(expected) == norm(actual)
+        }
+        Compare::Tokens { tolerance } => {
+            let e: Vec<&str> = expected.split_whitespace().collect();
+            let a: Vec<&str> = actual.split_whitespace().collect();
+            e.len() == a.len()
+                && e.iter().zip(&a).all(|(x, y)| {
+                    x == y
+                        || match (number(x), number(y)) {
+                            (Some(x), Some(y)) => {
+                                let diff = (x - y).abs();
+                                diff <= tolerance || diff <= tolerance * x.abs().max(y.abs())
+                            }
+                            _ => false,
+                        }
+                })
+        }
+    }
+}
+
+/// The verdict of one test from its execution.
+pub fn judge_test(problem: &Problem, program: &TestProgram, result: &ExecResult) -> TestVerdict {
+    let compare = match &problem.judge {
+        Judge::Stdio { compare, .. } => *compare,
+        Judge::Program { .. } => Compare::Exact,
+    };
+    let (verdict, passed) = match (result.verdict, &program.expected) {
+        (Verdict::Ok, None) => ("OK".to_string(), true),
+        (Verdict::Ok, Some(expected)) => {
+            if output_matches(expected, &result.stdout, compare) {
+                ("OK".to_string(), true)
+            } else {
+                ("WA".to_string(), false)
+            }
+        }
+        (other, _) => (other.code().to_string(), false),
+    };
+    TestVerdict {
+        verdict,
+        passed,
+        wall_ms: result.wall_ms,
+    }
+}
+
+/// The verdict of a sample: OK when every test passed, else the first failing test's.
+pub fn sample_verdict(tests: &[TestVerdict], total: usize) -> String {
+    match tests.iter().find(|t| !t.passed) {
+        Some(t) => t.verdict.clone(),
+        None if tests.len() == total => "OK".into(),
+        None => "IE".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::dataset::TestCase;
+
+    const PROMPT: &str = "from typing import List\n\n\ndef add(a: int, b: int) -> int:\n    \"\"\"Add.\n    >>> add(1, 2)\n    3\n    \"\"\"\n";
+
+    #[test]
+    fn humaneval_body_is_appended_to_the_prompt() {
+        let p = join_program(PROMPT, "    return a + b\n", "\ncheck(add)\n", Some("add"));
+        assert_eq!(p, format!("{PROMPT}    return a + b\n\ncheck(add)\n"));
+    }
+
+    #[test]
+    fn a_whole_function_replaces_the_prompt_declaration() {
+        let full = "def add(a: int, b: int) -> int:\n    return a + b";
+        let p = join_program(PROMPT, full, "check(add)\n", Some("add"));
+        assert!(p.starts_with("from typing import List\n"));
+        assert_eq!(p.matches("def add").count(), 1, "{p}");
+        // A top-level call is not a declaration.
+        assert!(!declares("print(add(1, 2))", "add"));
+        assert!(!declares("add(1, 2)", "add"));
+        assert!(!declares("    def add(x):", "add"));
+        assert!(declares("func add(x int) int {", "add"));
+        assert!(declares("std::vector<int> add(int a) {", "add"));
+        assert!(!declares("return add(1);", "add"));
+    }
+
+    #[test]
+    fn stop_sequences_cut_completions() {
+        let stop = vec!["\ndef".to_string(), "\nprint".to_string()];
+        assert_eq!(
+            apply_stop("    return 1\n\nprint(f())\ndef g()", &stop),
+            "    return 1\n"
+        );
+        assert_eq!(apply_stop("    return 1\n", &stop), "    return 1\n");
+    }
+
+    #[test]
+    fn comparisons() {
+        assert!(output_matches("3\n", "3\n", Compare::Exact));
+        assert!(!output_matches("3\n", "3", Compare::Exact));
+        assert!(output_matches(
+            "1 2\n3\n",
+            "1 2   \n3\n\n\n",
+            Compare::Lines
+        ));
+        assert!(!output_matches("1 2\n3\n", "1  2\n3\n", Compare::Lines));
+        let tol = Compare::Tokens { tolerance: 1e-6 };
+        assert!(output_matches("1 2\n3\n", "1\n2 3", tol));
+        assert!(output_matches("0.3333333", "0.33333333333", tol));
+        assert!(output_matches("1e9", "1000000000.0001", tol));
+        assert!(!output_matches("0.5", "0.6", tol));
+        assert!(!output_matches(
+            "10",
+            "10.0000001",
+            Compare::Tokens { tolerance: 0.0 }
+        ));
+        assert!(!output_matches("1 2", "1 2 3", tol));
+        assert!(!output_matches("yes", "YES", tol));
+    }
+
+    #[test]
+    fn stdio_problems_run_once_per_test() {
+        let problem = Problem {
+            id: "sum".into(),
+            title: "Sum".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "python".into(),
+            prompt: String::new(),
+            style: PromptStyle::Chat,
+            entry_point: None,
+            stop: vec![],
+            judge: Judge::Stdio {
+                tests: vec![
+                    TestCase {
+                        input: "1 2\n".into(),
+                        output: "3\n".into(),
+                    },
+                    TestCase {
+                        input: "2 2\n".into(),
+                        output: "4\n".into(),
+                    },
+                ],
+                compare: Compare::default(),
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        let programs = test_programs(&problem, "print(3)");
+        assert_eq!(programs.len(), 2);
+        let result = |stdout: &str, verdict| ExecResult {
+            verdict,
+            exit_code: Some(0),
+            stdout: stdout.into(),
+            stderr: String::new(),
+            wall_ms: 5,
+            cpu_ms: 5,
+            peak_memory_bytes: 0,
+            rootfs: "host".into(),
+            rootfs_digest: None,
+            wall_limit_ms: 1000,
+            error: None,
+        };
+        let ok = judge_test(&problem, &programs[0], &result("3\n", Verdict::Ok));
+        let wa = judge_test(&problem, &programs[1], &result("3\n", Verdict::Ok));
+        let tle = judge_test(&problem, &programs[1], &result("", Verdict::TimeLimit));
+        assert!(ok.passed && !wa.passed && !tle.passed);
+        assert_eq!((wa.verdict.as_str(), tle.verdict.as_str()), ("WA", "TLE"));
+        assert_eq!(sample_verdict(&[ok.clone(), wa], 2), "WA");
+        assert_eq!(sample_verdict(&[ok.clone(), ok.clone()], 2), "OK");
+        assert_eq!(sample_verdict(&[ok], 2), "IE");
+    }
+}

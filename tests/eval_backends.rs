@@ -1,0 +1,274 @@
+//! The model backends against the Ollama and OpenAI-compatible test doubles.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use localeval::eval::backend::{
+    Backend, BackendConfig, BackendError, BackendKind, GenPrompt, GenRequest, SamplingParams,
+};
+use support::{always, start, Answer};
+
+fn config(kind: BackendKind, url: &str) -> BackendConfig {
+    let mut c = BackendConfig::new(kind, url);
+    c.backoff_ms = 10;
+    c.timeout_ms = 5_000;
+    c
+}
+
+fn chat(model: &str, text: &str) -> GenRequest {
+    GenRequest {
+        model: model.into(),
+        prompt: GenPrompt::Chat {
+            system: Some("be brief".into()),
+            user: text.into(),
+        },
+        params: SamplingParams::default(),
+        sample_index: 0,
+    }
+}
+
+fn completion(model: &str, text: &str, stop: &[&str]) -> GenRequest {
+    GenRequest {
+        model: model.into(),
+        prompt: GenPrompt::Completion {
+            prompt: text.into(),
+            stop: stop.iter().map(|s| s.to_string()).collect(),
+        },
+        params: SamplingParams::default(),
+        sample_index: 0,
+    }
+}
+
+fn no_progress() -> impl Fn(localeval::eval::backend::PullProgress) + Send + Sync {
+    |_| {}
+}
+
+#[tokio::test]
+async fn ollama_checks_the_server_and_pulls_a_missing_model_with_progress() {
+    let d = start(&[], &["qwen2.5-coder:1.5b"], always("x")).await;
+    let b = Backend::new(config(BackendKind::Ollama, &d.url));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    let info = b
+        .prepare("qwen2.5-coder:1.5b", true, &move |p| {
+            s2.lock().unwrap().push((p.status, p.completed, p.total))
+        })
+        .await
+        .unwrap();
+    assert!(info.pulled);
+    assert_eq!(info.server_version.as_deref(), Some("0.12.6"));
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.first().unwrap().0, "pulling manifest");
+        assert_eq!(seen.last().unwrap().0, "success");
+        assert!(
+            seen.iter().any(|(_, c, t)| c.is_some() && c == t),
+            "a completed layer is reported"
+        );
+    }
+    assert_eq!(
+        (d.hits("/"), d.hits("/api/version"), d.hits("/api/pull")),
+        (1, 1, 1)
+    );
+    // Present now: no second pull, and `name` and `name:latest` are the same model.
+    let d2 = start(&["llama3.2"], &[], always("x")).await;
+    let b2 = Backend::new(config(BackendKind::Ollama, &d2.url));
+    assert!(
+        !b2.prepare("llama3.2:latest", true, &no_progress())
+            .await
+            .unwrap()
+            .pulled
+    );
+    assert_eq!(d2.hits("/api/pull"), 0);
+}
+
+#[tokio::test]
+async fn ollama_missing_or_unpullable_models_are_clear_errors() {
+    let d = start(&["other:7b"], &[], always("x")).await;
+    let b = Backend::new(config(BackendKind::Ollama, &d.url));
+    let e = b
+        .prepare("qwen2.5-coder:1.5b", false, &no_progress())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BackendError::ModelMissing { .. }), "{e}");
+    assert!(
+        e.to_string().contains("other:7b") && e.to_string().contains("ollama pull"),
+        "{e}"
+    );
+    let e = b
+        .prepare("qwen2.5-coder:1.5b", true, &no_progress())
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("pull model manifest: file does not exist"),
+        "{e}"
+    );
+    // Generating with an unknown model: 404, not retried.
+    let e = b.generate(&chat("nope", "hi")).await.unwrap_err();
+    assert!(matches!(e, BackendError::ModelMissing { .. }), "{e}");
+    assert_eq!(d.hits("/api/chat"), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_says_where_and_what_to_check() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let mut c = config(BackendKind::Ollama, &url);
+    c.retries = 0;
+    let e = Backend::new(c)
+        .prepare("m", true, &no_progress())
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains(&url) && msg.contains("OLLAMA_HOST"), "{msg}");
+}
+
+#[tokio::test]
+async fn ollama_chat_and_generate_stream_until_done() {
+    let d = start(
+        &["m"],
+        &[],
+        Arc::new(|a: &support::Asked| Answer::Text(format!("echo: {}", a.prompt))),
+    )
+    .await;
+    let b = Backend::new(config(BackendKind::Ollama, &d.url));
+    let g = b
+        .generate(&chat("m", "hello world, a longer prompt"))
+        .await
+        .unwrap();
+    assert_eq!(g.text, "echo: hello world, a longer prompt");
+    assert_eq!(g.finish_reason.as_deref(), Some("stop"));
+    assert_eq!(g.completion_tokens, Some(6));
+    assert_eq!(g.attempts, 1);
+    // Completion style goes to /api/generate; stop strings and num_predict are honoured.
+    let g = b
+        .generate(&completion("m", "def f():", &["f("]))
+        .await
+        .unwrap();
+    assert_eq!(g.text, "echo: def ");
+    let mut r = completion("m", "0123456789abcdefghij", &[]);
+    r.params.max_tokens = 2;
+    let g = b.generate(&r).await.unwrap();
+    assert_eq!(
+        (g.text.as_str(), g.finish_reason.as_deref()),
+        ("echo: 012345", Some("length"))
+    );
+    assert_eq!((d.hits("/api/chat"), d.hits("/api/generate")), (1, 2));
+}
+
+/// A script that fails the first time each prompt is asked, then answers.
+fn flaky(first: Answer) -> support::Script {
+    Arc::new(move |a: &support::Asked| {
+        if a.attempt == 0 {
+            first.clone()
+        } else {
+            Answer::Text("ok".into())
+        }
+    })
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_with_backoff() {
+    for (kind, gen_path) in [
+        (BackendKind::Ollama, "/api/chat"),
+        (BackendKind::Openai, "/v1/chat/completions"),
+    ] {
+        for first in [
+            Answer::Malformed,
+            Answer::Truncated("a fairly long answer that gets cut".into()),
+            Answer::MidStreamError("partial answer".into()),
+            Answer::Status(503, "server busy".into()),
+            Answer::Status(429, "Too many requests".into()),
+        ] {
+            let d = start(&["m"], &[], flaky(first.clone())).await;
+            let b = Backend::new(config(kind, &d.url));
+            let g = b
+                .generate(&chat("m", "q"))
+                .await
+                .unwrap_or_else(|e| panic!("{kind:?} {first:?}: {e}"));
+            assert_eq!(g.text, "ok");
+            assert_eq!(g.attempts, 2, "{kind:?} {first:?}");
+            assert_eq!(d.hits(gen_path), 2);
+        }
+        // A bad request is not retried.
+        let d = start(
+            &["m"],
+            &[],
+            Arc::new(|_: &support::Asked| Answer::Status(400, "invalid options".into())),
+        )
+        .await;
+        let e = Backend::new(config(kind, &d.url))
+            .generate(&chat("m", "q"))
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("HTTP 400") && e.to_string().contains("invalid options"),
+            "{e}"
+        );
+        assert_eq!(d.hits(gen_path), 1);
+    }
+}
+
+#[tokio::test]
+async fn slow_answers_time_out_and_count_their_attempts() {
+    let d = start(
+        &["m"],
+        &[],
+        Arc::new(|_: &support::Asked| Answer::Slow(Duration::from_secs(3), "late".into())),
+    )
+    .await;
+    let mut c = config(BackendKind::Ollama, &d.url);
+    c.timeout_ms = 200;
+    c.retries = 1;
+    let started = std::time::Instant::now();
+    let e = Backend::new(c).generate(&chat("m", "q")).await.unwrap_err();
+    assert!(matches!(e, BackendError::Timeout(_)), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(d.hits("/api/chat"), 2);
+    // Slow but within the limit is fine.
+    let d = start(
+        &["m"],
+        &[],
+        Arc::new(|_: &support::Asked| Answer::Slow(Duration::from_millis(100), "late".into())),
+    )
+    .await;
+    let g = Backend::new(config(BackendKind::Openai, &d.url))
+        .generate(&chat("m", "q"))
+        .await
+        .unwrap();
+    assert_eq!(g.text, "late");
+    assert!(g.elapsed_ms >= 100);
+}
+
+#[tokio::test]
+async fn openai_compatible_server() {
+    let d = start(
+        &["tiny"],
+        &[],
+        Arc::new(|a: &support::Asked| Answer::Text(format!("[{}]", a.prompt))),
+    )
+    .await;
+    let b = Backend::new(config(BackendKind::Openai, &format!("{}/v1", d.url)));
+    assert_eq!(
+        b.prepare("tiny", true, &no_progress()).await.unwrap().model,
+        "tiny"
+    );
+    let e = b.prepare("big", true, &no_progress()).await.unwrap_err();
+    assert!(e.to_string().contains("(it has: tiny)"), "{e}");
+    let g = b.generate(&chat("tiny", "hi")).await.unwrap();
+    assert_eq!(g.text, "[hi]");
+    assert_eq!(g.finish_reason.as_deref(), Some("stop"));
+    assert!(g.prompt_tokens.is_some() && g.completion_tokens.is_some());
+    let g = b
+        .generate(&completion("tiny", "abc", &["c"]))
+        .await
+        .unwrap();
+    assert_eq!(g.text, "[ab");
+    let e = b.generate(&chat("big", "hi")).await.unwrap_err();
+    assert!(matches!(e, BackendError::ModelMissing { .. }), "{e}");
+    assert_eq!(d.hits("/v1/completions"), 1);
+}
