@@ -231,6 +231,7 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let result = runtime.block_on(eval_async(&args, sandbox));
     if let Some(l) = &launcher {
+        l.shutdown();
         l.host().cgroups.restore();
     }
     result
