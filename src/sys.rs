@@ -979,6 +979,14 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> SysError {
     }
 }
 
+/// Whether this process may create entries in the directory `path` (access(2) `W_OK`:
+/// permission bits, ownership and read-only mounts, without changing anything).
+pub fn can_write(path: &std::path::Path) -> bool {
+    let c = cpath(path);
+    // SAFETY: the path is NUL-terminated.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// Whether `path` is an executable regular file for the current credentials.
 pub fn is_executable(path: &CStr) -> bool {
     // SAFETY: the path is NUL-terminated.

@@ -156,17 +156,10 @@ fn join_cgroup(mount: &Path, cgroup_path: &str) -> PathBuf {
     mount.join(cgroup_path.trim_start_matches('/'))
 }
 
-/// Whether this user can create cgroups in `path`: checked by a real probe (create and
-/// remove a child), since permission bits alone do not tell (delegation, read-only mounts).
+/// Whether this user can create cgroups in `path`: write permission on the directory
+/// (ownership for a delegated subtree, a read-only mount for none).
 fn is_writable_dir(path: &Path) -> bool {
-    let probe = path.join(format!("localeval-probe-{}", std::process::id()));
-    match std::fs::create_dir(&probe) {
-        Ok(()) => {
-            let _ = std::fs::remove_dir(&probe);
-            true
-        }
-        Err(_) => false,
-    }
+    path.is_dir() && crate::sys::can_write(path)
 }
 
 impl Cgroups {

@@ -120,9 +120,14 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     seal_root(child)?; // the root tmpfs read-only
     sys::sethostname(SANDBOX_HOSTNAME).at("set hostname")?;
     sys::chdir(Path::new(crate::rootfs::WORKSPACE)).at("enter workspace")?;
-    let program = fork_program(child)?; // the program drops the rest and execs
-    confine_init(child)?; // the init keeps no capability either
-    Ok(program)
+    drop_all_capabilities(child, "drop capabilities")?; // every set, bounding and ambient too
+    sys::set_no_new_privs().at("no_new_privs")?;
+    // Seccomp is the last privileged step: what the program's process still does after
+    // the fork (new session, stdio, rlimits, closing fds, execve) is all allowed by the
+    // filter, so the init installs it once here and the program inherits it, instead of
+    // the kernel taking in the same two filters twice per run.
+    child.host.seccomp.install().at("install seccomp")?;
+    fork_program(child) // the program: session, stdio, rlimits, fds, then execve
 }
 
 /// Blocks until the supervisor has written the uid/gid maps and placed this process in its
@@ -444,7 +449,8 @@ fn fork_program(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     }
 }
 
-/// The program's side: the last steps, seccomp last, then execve. Never returns.
+/// The program's side, already under the init's seccomp filter and without capabilities:
+/// the last unprivileged steps, then execve. Never returns.
 fn exec_program(child: &ChildSide) -> ! {
     let mut error_fd = child.error_write.as_raw_fd();
     let failure = match confine_program(child, &mut error_fd) {
@@ -474,12 +480,9 @@ fn confine_program(
     sys::setsid().at("new session")?; // no controlling terminal (TIOCSTI, CVE-2017-5226)
     connect_stdio(child)?;
     set_rlimits(child)?;
-    drop_all_capabilities(child, "drop capabilities")?;
-    sys::set_no_new_privs().at("no_new_privs")?;
     close_inherited_fds(*error_fd)?;
     *error_fd = 3;
     let path = resolve_program(child);
-    child.host.seccomp.install().at("install seccomp")?; // last before execve
     let error = sys::execve(&path, &child.argv, &child.env);
     Ok((path.to_string_lossy().into_owned(), error))
 }
@@ -547,12 +550,6 @@ fn resolve_program(child: &ChildSide) -> CString {
         }
     }
     child.argv[0].clone()
-}
-
-fn confine_init(child: &ChildSide) -> Result<(), SetupError> {
-    drop_all_capabilities(child, "drop init capabilities")?;
-    sys::set_no_new_privs().at("init no_new_privs")?;
-    child.host.seccomp.install().at("install init seccomp")
 }
 
 /// Waits for the program, then ends every other process of the run, collects the files
