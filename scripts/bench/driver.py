@@ -985,7 +985,7 @@ def measure(args):
         "inflight": 200,
         "inflight_s": 3 if quick else 10,
         "executions_target": 1500 if quick else 10_000,
-        "topup_cap_s": 15 if quick else 120,
+        "topup_cap_s": 15 if quick else 180,
         "server_max_concurrent": 8,
         "server_max_queue": 256,
     }
