@@ -979,6 +979,31 @@ pub fn execve(path: &CStr, argv: &[CString], envp: &[CString]) -> SysError {
     }
 }
 
+/// Brings the loopback interface of this network namespace up (`SIOCSIFFLAGS` with
+/// `IFF_UP | IFF_RUNNING` on `lo`, netdevice(7)); a new network namespace starts with it
+/// down.
+pub fn bring_loopback_up() -> SysResult<()> {
+    // SAFETY: socket has no memory effects.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd == -1 {
+        return fail("socket", "AF_INET, SOCK_DGRAM".into());
+    }
+    // SAFETY: socket returned a new fd that nothing else owns.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain old data; zeroed is valid before the fields are set.
+    let mut request: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in request.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    request.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+    // SAFETY: the socket is valid and `request` is a valid ifreq for SIOCSIFFLAGS.
+    let ret = unsafe { libc::ioctl(socket.as_raw_fd(), libc::SIOCSIFFLAGS, &request) };
+    check(ret as _, "ioctl", || {
+        "SIOCSIFFLAGS, lo, IFF_UP|IFF_RUNNING".into()
+    })?;
+    Ok(())
+}
+
 /// Whether this process may create entries in the directory `path` (access(2) `W_OK`:
 /// permission bits, ownership and read-only mounts, without changing anything).
 pub fn can_write(path: &std::path::Path) -> bool {

@@ -76,6 +76,14 @@ fn no_network_a_host_loopback_listener_is_unreachable() {
         "cat /proc/net/dev | tail -n +3 | cut -d: -f1",
     ]);
     assert_eq!(stdout(&run).split_whitespace().collect::<Vec<_>>(), ["lo"]);
+    // The sandbox's own loopback works: a server and a client inside one run.
+    let code = "import socket, threading\n\
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n\
+def serve():\n  c, _ = s.accept(); c.sendall(b'pong'); c.close()\n\
+threading.Thread(target=serve).start()\n\
+c = socket.create_connection(s.getsockname()); print(c.recv(4).decode())\n";
+    let run = run_json(&["--lang", "python", "--code", code]);
+    assert_eq!(stdout(&run), "pong\n", "{}", run.outcome);
 }
 
 #[test]

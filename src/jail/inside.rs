@@ -119,6 +119,7 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     pivot_into_root()?; // pivot_root, old root detached
     seal_root(child)?; // the root tmpfs read-only
     sys::sethostname(SANDBOX_HOSTNAME).at("set hostname")?;
+    sys::bring_loopback_up().at("bring lo up")?; // the only interface of the new net namespace
     sys::chdir(Path::new(crate::rootfs::WORKSPACE)).at("enter workspace")?;
     drop_all_capabilities(child, "drop capabilities")?; // every set, bounding and ambient too
     sys::set_no_new_privs().at("no_new_privs")?;
