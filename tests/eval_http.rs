@@ -62,7 +62,11 @@ fn assert_expected_scores(scores: &Value) {
     let good = &scores[0];
     let bad = &scores[1];
     assert_eq!(good["model"], "good", "{scores}");
-    assert_eq!((good["samples"].as_u64(), good["passed"].as_u64()), (Some(6), Some(6)), "{good}");
+    assert_eq!(
+        (good["samples"].as_u64(), good["passed"].as_u64()),
+        (Some(6), Some(6)),
+        "{good}"
+    );
     assert_eq!(good["pass_at_k"][0]["mean"], 1.0, "{good}");
     assert_eq!(bad["model"], "bad");
     assert_eq!(bad["passed"], 2, "{bad}");
@@ -150,19 +154,39 @@ fn evals_over_http_start_stream_poll_report_list_and_resume() {
         .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
         .collect();
     assert!(lines.len() >= 2, "{lines:?}");
-    let done: Vec<u64> = lines.iter().map(|l| l["progress"]["done"].as_u64().unwrap()).collect();
+    let done: Vec<u64> = lines
+        .iter()
+        .map(|l| l["progress"]["done"].as_u64().unwrap())
+        .collect();
     assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
-    assert!(lines[..lines.len() - 1].iter().all(|l| l["status"] == "running"), "{lines:?}");
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l["status"] == "running"),
+        "{lines:?}"
+    );
     let last = lines.last().unwrap();
     assert_eq!(last["status"], "complete", "{last}");
-    eprintln!("evaluation over HTTP: {:?}, {} progress lines", started.elapsed(), lines.len());
+    eprintln!(
+        "evaluation over HTTP: {:?}, {} progress lines",
+        started.elapsed(),
+        lines.len()
+    );
 
     // Polling: the same final counters.
     let (status, run) = get(&server, &format!("/api/v1/evals/{id}"));
     assert_eq!(status, 200);
     assert_eq!(run["status"], "complete", "{run}");
     let p = &run["progress"];
-    assert_eq!((p["total"].as_u64(), p["done"].as_u64(), p["passed"].as_u64()), (Some(12), Some(12), Some(8)), "{run}");
+    assert_eq!(
+        (
+            p["total"].as_u64(),
+            p["done"].as_u64(),
+            p["passed"].as_u64()
+        ),
+        (Some(12), Some(12), Some(8)),
+        "{run}"
+    );
     assert_eq!(p["failed"], 0);
     assert_eq!(p["eta_secs"], 0.0, "{run}");
     assert_eq!(p["phase"], "complete");
@@ -173,19 +197,50 @@ fn evals_over_http_start_stream_poll_report_list_and_resume() {
     assert_eq!(double.hits("/v1/chat/completions"), 12);
 
     // The report in its three formats.
-    let (status, ctype, text) = get_text(&server, &format!("/api/v1/evals/{id}/report?format=json"));
+    let (status, ctype, text) =
+        get_text(&server, &format!("/api/v1/evals/{id}/report?format=json"));
     assert_eq!((status, ctype.as_str()), (200, "application/json"));
     let report: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["run_id"], id.as_str());
     assert_eq!(report["status"], "complete");
     assert_expected_scores(&scores_of(&report));
-    assert_eq!(report["comparisons"][0]["only_a"], json!(["average", "reverse-words"]));
-    let (status, ctype, md) = get_text(&server, &format!("/api/v1/evals/{id}/report?format=markdown"));
-    assert_eq!((status, ctype.as_str()), (200, "text/markdown; charset=utf-8"));
+    assert_eq!(
+        report["comparisons"][0]["only_a"],
+        json!(["average", "reverse-words"])
+    );
+    let (status, ctype, md) = get_text(
+        &server,
+        &format!("/api/v1/evals/{id}/report?format=markdown"),
+    );
+    assert_eq!(
+        (status, ctype.as_str()),
+        (200, "text/markdown; charset=utf-8")
+    );
     assert!(md.contains("| good | 6 | 6 |"), "{md}");
-    let (status, ctype, html) = get_text(&server, &format!("/api/v1/evals/{id}/report?format=html"));
+    let (status, ctype, html) =
+        get_text(&server, &format!("/api/v1/evals/{id}/report?format=html"));
     assert_eq!((status, ctype.as_str()), (200, "text/html; charset=utf-8"));
     assert!(html.contains("<svg") && html.contains("pass@k per model"));
+
+    // The stream of a stopped run is its final state, here as server-sent events.
+    let sse = client()
+        .get(server.url(&format!("/api/v1/evals/{id}/events")))
+        .header("accept", "text/event-stream")
+        .send()
+        .unwrap();
+    assert_eq!(sse.status().as_u16(), 200);
+    assert!(sse.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let text = sse.text().unwrap();
+    assert_eq!(text.matches("event: progress").count(), 1, "{text}");
+    let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let event: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(
+        (&event["status"], &event["progress"]["done"]),
+        (&json!("complete"), &json!(12))
+    );
 
     // The list: the run, newest first.
     let (status, list) = get(&server, "/api/v1/evals?limit=10");
@@ -217,7 +272,11 @@ fn evals_over_http_start_stream_poll_report_list_and_resume() {
         .arg(&db)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(scores_of(&from_cli), scores_of(&report));
     server.assert_no_sandbox_left();
@@ -236,23 +295,55 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
         (json!({"models": [""]}), "at least one model"),
         (json!({"models": "m"}), "invalid JSON request"),
         (json!({"models": ["m"], "bogus": 1}), "unknown field"),
-        (json!({"models": ["m"], "dataset": "humaneval:/etc/passwd"}), "not under a directory this server allows"),
-        (json!({"models": ["m"], "dataset": format!("problems:{FIXTURE_DIR}/missing.json")}), "cannot read the dataset"),
+        (
+            json!({"models": ["m"], "dataset": "humaneval:/etc/passwd"}),
+            "not under a directory this server allows",
+        ),
+        (
+            json!({"models": ["m"], "dataset": format!("problems:{FIXTURE_DIR}/missing.json")}),
+            "cannot read the dataset",
+        ),
         (json!({"models": ["m"], "dataset": "nope:x"}), "nope:x"),
-        (json!({"models": ["m"], "language": "cobol", "url": url}), "unsupported language: cobol"),
-        (json!({"models": ["m"], "samples": 0, "url": url}), "samples"),
+        (
+            json!({"models": ["m"], "language": "cobol", "url": url}),
+            "unsupported language: cobol",
+        ),
+        (
+            json!({"models": ["m"], "samples": 0, "url": url}),
+            "samples",
+        ),
         (json!({"models": ["m"], "k": [0], "url": url}), "k must"),
-        (json!({"models": ["m"], "backend": "openai"}), "needs \"url\""),
-        (json!({"models": ["m"], "backend": "vllm"}), "invalid JSON request"),
-        (json!({"models": ["m"], "url": "ftp://example"}), "http(s) URL"),
-        (json!({"models": ["m"], "url": url, "temperature": -1.0}), "temperature"),
-        (json!({"models": ["m"], "url": url, "concurrency": 0}), "concurrency"),
+        (
+            json!({"models": ["m"], "backend": "openai"}),
+            "needs \"url\"",
+        ),
+        (
+            json!({"models": ["m"], "backend": "vllm"}),
+            "invalid JSON request",
+        ),
+        (
+            json!({"models": ["m"], "url": "ftp://example"}),
+            "http(s) URL",
+        ),
+        (
+            json!({"models": ["m"], "url": url, "temperature": -1.0}),
+            "temperature",
+        ),
+        (
+            json!({"models": ["m"], "url": url, "concurrency": 0}),
+            "concurrency",
+        ),
     ];
     for (body, expected) in cases {
         let (status, answer) = post(&server, "/api/v1/evals", &body);
         assert_eq!(status, 400, "{body} -> {answer}");
-        let error = answer["error"].as_str().unwrap_or_else(|| panic!("{answer}"));
-        assert!(error.contains(expected), "{body} -> {error:?} lacks {expected:?}");
+        let error = answer["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{answer}"));
+        assert!(
+            error.contains(expected),
+            "{body} -> {error:?} lacks {expected:?}"
+        );
     }
     for path in [
         "/api/v1/evals/run-nope",
@@ -261,7 +352,10 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
     ] {
         let (status, answer) = get(&server, path);
         assert_eq!(status, 404, "{path}: {answer}");
-        assert!(answer["error"].as_str().unwrap().contains("run-nope"), "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("run-nope"),
+            "{answer}"
+        );
     }
     let (status, answer) = post(&server, "/api/v1/evals/run-nope/resume", &json!({}));
     assert_eq!(status, 404, "{answer}");
@@ -280,12 +374,18 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
         "/api/v1/evals/{id}/report",
         "/api/v1/evals/{id}/resume",
     ] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from /openapi.json");
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
     }
     assert!(doc["paths"]["/api/v1/evals"]["post"].is_object());
     assert!(doc["paths"]["/api/v1/evals"]["get"].is_object());
     for schema in ["EvalRequest", "EvalStatus", "EvalProgress", "EvalList"] {
-        assert!(doc["components"]["schemas"][schema].is_object(), "{schema} missing");
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
     }
 }
 
@@ -293,10 +393,28 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
 fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
     let mut c = Command::new(env!("CARGO_BIN_EXE_localeval"));
     c.arg("eval")
-        .args(["--backend", "openai", "--url", url, "--model", "good", "--model", "bad"])
+        .args([
+            "--backend",
+            "openai",
+            "--url",
+            url,
+            "--model",
+            "good",
+            "--model",
+            "bad",
+        ])
         .arg("--dataset")
         .arg(format!("problems:{FIXTURE}"))
-        .args(["--language", "python", "--samples", "2", "--k", "1,2", "--json", "--quiet"])
+        .args([
+            "--language",
+            "python",
+            "--samples",
+            "2",
+            "--k",
+            "1,2",
+            "--json",
+            "--quiet",
+        ])
         .args(["--jobs", "2"])
         .arg("--db")
         .arg(dir.join("db.sqlite"))
@@ -347,7 +465,11 @@ fn eval_with_two_sandbox_urls_spreads_executions_and_matches_the_in_process_run(
     // Both servers ran executions, and between them every execution of the run.
     let (on_a, on_b) = (stats_executions(&a), stats_executions(&b));
     assert!(on_a > 0 && on_b > 0, "executions: {on_a} on A, {on_b} on B");
-    assert_eq!(on_a + on_b, remote["progress"]["executions"].as_u64().unwrap(), "{remote}");
+    assert_eq!(
+        on_a + on_b,
+        remote["progress"]["executions"].as_u64().unwrap(),
+        "{remote}"
+    );
     let metrics = get_text(&b, "/metrics").2;
     assert!(
         metrics.contains("language=\"python\""),
@@ -355,4 +477,94 @@ fn eval_with_two_sandbox_urls_spreads_executions_and_matches_the_in_process_run(
     );
     a.assert_no_sandbox_left();
     b.assert_no_sandbox_left();
+}
+
+#[test]
+fn an_eval_interrupted_by_a_server_restart_resumes_to_the_same_report() {
+    if !require_sandbox("an_eval_interrupted_by_a_server_restart") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evals.sqlite");
+    let args = [
+        "--eval-dataset-dir",
+        FIXTURE_DIR,
+        "--eval-db",
+        db.to_str().unwrap(),
+        "--shutdown-grace",
+        "2s",
+    ];
+    // The "bad" model is slow on reverse-words: the run is still going when the server stops.
+    let inner = script();
+    let slow: support::Script = Arc::new(move |a: &Asked| match inner(a) {
+        Answer::Text(t) if a.model == "bad" && a.prompt.contains("Reverse the words") => {
+            Answer::Slow(Duration::from_secs(3), t)
+        }
+        other => other,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let double = rt.block_on(support::start(&["good", "bad"], &[], slow));
+    let request = json!({
+        "models": ["good", "bad"], "dataset": format!("problems:{FIXTURE}"),
+        "backend": "openai", "url": double.url, "language": "python",
+        "samples": 2, "k": [1, 2], "concurrency": 4,
+    });
+
+    let mut first = Server::start(&args);
+    let (status, created) = post(&first, "/api/v1/evals", &request);
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, run) = get(&first, &format!("/api/v1/evals/{id}"));
+        let done = run["progress"]["done"].as_u64().unwrap();
+        if done >= 4 {
+            assert!(done < 12, "the run ended before the restart: {run}");
+            break;
+        }
+        assert!(Instant::now() < until, "no progress: {run}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    first.signal("TERM");
+    assert!(
+        first.wait(Duration::from_secs(20)).is_some(),
+        "the server did not stop"
+    );
+
+    let second = Server::start(&args);
+    let (_, run) = get(&second, &format!("/api/v1/evals/{id}"));
+    assert_eq!(run["status"], "interrupted", "{run}");
+    let stored = run["progress"]["done"].as_u64().unwrap();
+    assert!((4..12).contains(&stored), "{run}");
+    let (status, resumed) = post(&second, &format!("/api/v1/evals/{id}/resume"), &json!({}));
+    assert_eq!(status, 202, "{resumed}");
+    let (status, again) = post(&second, &format!("/api/v1/evals/{id}/resume"), &json!({}));
+    assert_eq!(
+        status, 409,
+        "a running run cannot be resumed twice: {again}"
+    );
+    let until = Instant::now() + Duration::from_secs(40);
+    let run = loop {
+        let (_, run) = get(&second, &format!("/api/v1/evals/{id}"));
+        if run["status"] != "running" {
+            break run;
+        }
+        assert!(Instant::now() < until, "the resumed run did not end: {run}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(run["status"], "complete", "{run}");
+    assert_eq!(run["progress"]["done"], 12, "{run}");
+    let (_, report) = get(&second, &format!("/api/v1/evals/{id}/report"));
+    assert_expected_scores(&scores_of(&report));
+    // Samples judged before the restart were not generated again.
+    let asked = double.hits("/v1/chat/completions") as u64;
+    assert!(
+        (12..=12 + (12 - stored)).contains(&asked),
+        "{asked} generations for 12 samples, {stored} judged before the restart"
+    );
+    second.assert_no_sandbox_left();
 }

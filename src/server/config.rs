@@ -575,7 +575,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.eval_db, "/var/lib/localeval/evals.sqlite");
         assert_eq!(c.eval_max_running, 3);
-        assert_eq!(c.eval_dataset_dirs, [PathBuf::from("/srv/sets"), "/data".into()]);
+        assert_eq!(
+            c.eval_dataset_dirs,
+            [PathBuf::from("/srv/sets"), "/data".into()]
+        );
         let args = ServeArgs {
             eval_db: Some("/tmp/e.sqlite".into()),
             ..Default::default()

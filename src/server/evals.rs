@@ -105,10 +105,17 @@ impl Evals {
     /// Refuses dataset files outside the allowed directories (the built-in set, which has
     /// no path of its own, is always allowed).
     pub fn check_dataset(&self, spec_text: &str, spec: &DatasetSpec) -> Result<(), EvalsError> {
-        if !spec_text.contains(':') {
-            return Ok(());
-        }
         let path = spec.path();
+        if !spec_text.contains(':') {
+            // The built-in set, relative to the server's working directory.
+            return match std::fs::metadata(path) {
+                Ok(_) => Ok(()),
+                Err(source) => Err(EvalsError::DatasetMissing {
+                    path: path.display().to_string(),
+                    source,
+                }),
+            };
+        }
         let canonical = path
             .canonicalize()
             .map_err(|source| EvalsError::DatasetMissing {
@@ -180,7 +187,9 @@ impl Evals {
         evals.admit()?;
         let (eval, progress) = Self::evaluation(state);
         let handle = crate::eval::run::resume_run(eval, id)?;
-        evals.live().insert(id.to_string(), Live { progress, handle });
+        evals
+            .live()
+            .insert(id.to_string(), Live { progress, handle });
         Ok(())
     }
 

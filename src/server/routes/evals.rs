@@ -228,9 +228,10 @@ impl From<EvalsError> for ApiError {
 
 fn run_error(e: &RunError) -> ApiError {
     match e {
-        RunError::Store(StoreError::NoRun(id)) => {
-            ApiError::new(StatusCode::NOT_FOUND, format!("no evaluation with id {id:?}"))
-        }
+        RunError::Store(StoreError::NoRun(id)) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no evaluation with id {id:?}"),
+        ),
         RunError::Dataset(_) => ApiError::bad_request(e.to_string()),
         _ => ApiError::internal(e.to_string()),
     }
@@ -351,9 +352,7 @@ pub fn run_config_of(state: &Shared, r: &EvalRequest) -> Result<RunConfig, ApiEr
 /// the store holds.
 fn status_of(state: &Shared, id: &str) -> Result<EvalStatus, ApiError> {
     let store = &state.evals.store;
-    let row = store
-        .run(id)
-        .map_err(|e| run_error(&RunError::Store(e)))?;
+    let row = store.run(id).map_err(|e| run_error(&RunError::Store(e)))?;
     let config = run_config(store, id).map_err(|e| run_error(&e))?;
     let running_here = state.evals.is_running(id);
     let status = if row.status == "running" && !running_here {
@@ -563,7 +562,8 @@ pub async fn events(
         });
         return Ok(Sse::new(events).into_response());
     }
-    let body = Body::from_stream(stream.map(|v| Ok::<_, Infallible>(Bytes::from(format!("{v}\n")))));
+    let body =
+        Body::from_stream(stream.map(|v| Ok::<_, Infallible>(Bytes::from(format!("{v}\n")))));
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
