@@ -558,6 +558,8 @@ fn an_eval_interrupted_by_a_server_restart_resumes_to_the_same_report() {
     };
     assert_eq!(run["status"], "complete", "{run}");
     assert_eq!(run["progress"]["done"], 12, "{run}");
+    assert_eq!(run["progress"]["passed"], 8, "{run}");
+    assert_eq!(run["progress"]["eta_secs"], 0.0, "{run}");
     let (_, report) = get(&second, &format!("/api/v1/evals/{id}/report"));
     assert_expected_scores(&scores_of(&report));
     // Samples judged before the restart were not generated again.
