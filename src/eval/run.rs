@@ -344,7 +344,9 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
     progress.set_phase("sampling and judging");
     let gen_slots = Arc::new(Semaphore::new(config.backend.concurrency.max(1)));
     let exec_slots = Arc::new(Semaphore::new(eval.sandbox.parallelism().max(1)));
-    let mut tasks = JoinSet::new();
+    // The counters of what is already done are set before any sample task starts: a task
+    // that finishes at once (cached) must add to them, not be overwritten by them.
+    let mut jobs = Vec::new();
     let mut already = 0;
     for model in &config.models {
         for rp in &problems {
@@ -356,7 +358,7 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
                     already += 1;
                     continue;
                 }
-                let job = SampleJob {
+                jobs.push(SampleJob {
                     run_id: run_id.to_string(),
                     model: model.clone(),
                     problem: Arc::new(rp.clone()),
@@ -364,26 +366,6 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
                     params: config.params.clone(),
                     system: config.system_prompt.clone(),
                     memory_mb: config.memory_mb,
-                };
-                let (store, sandbox, progress, backend) = (
-                    eval.store.clone(),
-                    eval.sandbox.clone(),
-                    eval.progress.clone(),
-                    backend.clone(),
-                );
-                let (gen_slots, exec_slots) = (gen_slots.clone(), exec_slots.clone());
-                tasks.spawn(async move {
-                    let r = sample(
-                        &job,
-                        &store,
-                        sandbox.as_ref(),
-                        &backend,
-                        &progress,
-                        &gen_slots,
-                        &exec_slots,
-                    )
-                    .await;
-                    (job.model, job.problem.problem.id.clone(), job.index, r)
                 });
             }
         }
@@ -397,6 +379,30 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
         .filter(|s| s.passed)
         .count() as u64;
     progress.passed.store(passed_before, Ordering::Relaxed);
+
+    let mut tasks = JoinSet::new();
+    for job in jobs {
+        let (store, sandbox, progress, backend) = (
+            eval.store.clone(),
+            eval.sandbox.clone(),
+            eval.progress.clone(),
+            backend.clone(),
+        );
+        let (gen_slots, exec_slots) = (gen_slots.clone(), exec_slots.clone());
+        tasks.spawn(async move {
+            let r = sample(
+                &job,
+                &store,
+                sandbox.as_ref(),
+                &backend,
+                &progress,
+                &gen_slots,
+                &exec_slots,
+            )
+            .await;
+            (job.model, job.problem.problem.id.clone(), job.index, r)
+        });
+    }
 
     let mut failures = Vec::new();
     while let Some(joined) = tasks.join_next().await {

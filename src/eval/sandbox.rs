@@ -26,6 +26,8 @@ pub enum SandboxError {
     Remote { url: String, why: String },
     #[error("the sandbox worker stopped: {0}")]
     Join(String),
+    #[error("the sandbox is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// One test program to run.
@@ -114,7 +116,8 @@ pub struct LocalSandbox {
 }
 
 impl LocalSandbox {
-    fn request(job: &ExecJob) -> ExecRequest {
+    /// The sandbox request of a test program.
+    pub fn request(job: &ExecJob) -> ExecRequest {
         ExecRequest {
             language: Some(job.language.clone()),
             code: Some(job.code.clone()),

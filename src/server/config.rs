@@ -57,6 +57,14 @@ pub struct ServeArgs {
     /// Largest request body (e.g. 10M).
     #[arg(long, env = "LOCALEVAL_BODY_LIMIT")]
     pub body_limit: Option<String>,
+    /// Evaluation results database of `/api/v1/evals` (SQLite file; `:memory:` keeps it in
+    /// memory). Default: `evals.sqlite` next to the history file, in memory when the
+    /// history is.
+    #[arg(long, env = "LOCALEVAL_EVAL_DB")]
+    pub eval_db: Option<String>,
+    /// A directory whose dataset files `/api/v1/evals` may read (repeatable).
+    #[arg(long = "eval-dataset-dir")]
+    pub eval_dataset_dirs: Vec<PathBuf>,
 }
 
 /// The configuration file as written.
@@ -85,6 +93,8 @@ pub struct FileConfig {
     pub audit: FileAudit,
     #[serde(default)]
     pub shutdown: FileShutdown,
+    #[serde(default)]
+    pub evals: FileEvals,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -150,6 +160,18 @@ pub struct FileShutdown {
     pub grace: Option<String>,
 }
 
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEvals {
+    /// The evaluation results database (`:memory:` keeps it in memory).
+    pub path: Option<String>,
+    /// Evaluations running at once; more are refused with 503.
+    pub max_running: Option<usize>,
+    /// Directories whose dataset files an evaluation may read; the built-in problem set is
+    /// always allowed.
+    pub dataset_dirs: Option<Vec<PathBuf>>,
+}
+
 /// Per-client rate limit of execution requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct RateLimit {
@@ -191,6 +213,10 @@ pub struct ServerConfig {
     pub history_max_age_secs: u64,
     pub audit: AuditSink,
     pub shutdown_grace: Duration,
+    /// The evaluation results database (a file, or `:memory:`).
+    pub eval_db: String,
+    pub eval_max_running: usize,
+    pub eval_dataset_dirs: Vec<PathBuf>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -242,6 +268,18 @@ fn parse_rate(text: &str) -> Result<Option<u32>, ServerError> {
             format!("cannot read {text:?}: use e.g. 10/min or off"),
         )
     })
+}
+
+/// `evals.sqlite` next to the history file; in memory when the history is.
+fn default_eval_db(history_path: &str) -> String {
+    if history_path == ":memory:" || history_path.is_empty() {
+        return ":memory:".into();
+    }
+    let dir = std::path::Path::new(history_path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    dir.join("evals.sqlite").display().to_string()
 }
 
 impl ServerConfig {
@@ -365,6 +403,18 @@ impl ServerConfig {
                 .unwrap_or("30s"),
         )?;
 
+        let eval_db = args
+            .eval_db
+            .clone()
+            .or(file.evals.path)
+            .unwrap_or_else(|| default_eval_db(&history_path));
+        let eval_max_running = file.evals.max_running.unwrap_or(2);
+        if eval_max_running == 0 {
+            return Err(bad("evals.max_running", "must be at least 1"));
+        }
+        let mut eval_dataset_dirs = file.evals.dataset_dirs.unwrap_or_default();
+        eval_dataset_dirs.extend(args.eval_dataset_dirs.iter().cloned());
+
         Ok(ServerConfig {
             listen,
             token,
@@ -387,6 +437,9 @@ impl ServerConfig {
             history_max_age_secs,
             audit,
             shutdown_grace,
+            eval_db,
+            eval_max_running,
+            eval_dataset_dirs,
         })
     }
 
@@ -505,6 +558,33 @@ mod tests {
             c.audit,
             AuditSink::File("/var/log/localeval/audit.jsonl".into())
         );
+    }
+
+    #[test]
+    fn the_eval_store_defaults_next_to_the_history() {
+        let c = resolve("", ServeArgs::default()).unwrap();
+        assert_eq!(c.eval_db, ":memory:");
+        assert_eq!(c.eval_max_running, 2);
+        let c = resolve(
+            "[history]\npath = \"/var/lib/localeval/history.sqlite\"\n[evals]\nmax_running = 3\ndataset_dirs = [\"/srv/sets\"]",
+            ServeArgs {
+                eval_dataset_dirs: vec!["/data".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.eval_db, "/var/lib/localeval/evals.sqlite");
+        assert_eq!(c.eval_max_running, 3);
+        assert_eq!(
+            c.eval_dataset_dirs,
+            [PathBuf::from("/srv/sets"), "/data".into()]
+        );
+        let args = ServeArgs {
+            eval_db: Some("/tmp/e.sqlite".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve("", args).unwrap().eval_db, "/tmp/e.sqlite");
+        assert!(resolve("[evals]\nmax_running = 0", ServeArgs::default()).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! ever forked from a multithreaded process.
 
 pub mod config;
+pub mod evals;
 pub mod history;
 pub mod judge;
 pub mod metrics;
@@ -52,6 +53,8 @@ pub enum ServerError {
     Jail(#[from] JailError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    Evals(#[from] evals::EvalsError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -101,6 +104,8 @@ pub struct AppState {
     pub limiter: Option<ClientLimiter>,
     pub host: HostInfo,
     pub started: Instant,
+    /// Evaluations started over HTTP.
+    pub evals: evals::Evals,
 }
 
 pub type Shared = Arc<AppState>;
@@ -125,6 +130,11 @@ impl AppState {
                 config.history_max_age_secs,
             )?,
             audit: Audit::open(&config.audit)?,
+            evals: evals::Evals::open(
+                &config.eval_db,
+                config.eval_max_running,
+                config.eval_dataset_dirs.clone(),
+            )?,
             limiter: config.rate_limit.map(ClientLimiter::new),
             config,
             policy,
@@ -411,6 +421,8 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
         _ = &mut deadline => Some(()),
     };
     forgetter.abort();
+    // Evaluations stop where they are (their results are stored; they resume later).
+    state.evals.abort_all();
     state.pool.close();
     if started_waiting.is_none() {
         // Connections are done; executions whose clients went away may still run.

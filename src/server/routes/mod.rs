@@ -1,5 +1,6 @@
 //! The routes, their layers, and the OpenAPI document generated from the handlers' types.
 
+pub mod evals;
 pub mod execute;
 pub mod history;
 pub mod info;
@@ -38,6 +39,12 @@ use super::{ApiError, Shared};
         info::stats,
         info::languages,
         info::metrics,
+        evals::start,
+        evals::list,
+        evals::get,
+        evals::events,
+        evals::report,
+        evals::resume,
     ),
     components(schemas(
         super::wire::ExecuteRequest,
@@ -56,6 +63,12 @@ use super::{ApiError, Shared};
         super::history::ExecutionPage,
         super::history::ExecutionRecord,
         super::metrics::JsonCounters,
+        evals::EvalRequest,
+        evals::EvalBackend,
+        evals::EvalStyle,
+        evals::EvalStatus,
+        evals::EvalProgress,
+        evals::EvalList,
     ))
 )]
 pub struct ApiDoc;
@@ -97,6 +110,8 @@ pub fn router(state: Shared) -> Router {
             post(super::stream::execute_stream),
         )
         .route("/api/v1/judge", post(judge::judge))
+        .route("/api/v1/evals", post(evals::start))
+        .route("/api/v1/evals/{id}/resume", post(evals::resume))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
         .merge(executions)
@@ -108,6 +123,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/languages", get(info::languages))
         .route("/api/v1/executions", get(history::list))
         .route("/api/v1/executions/{id}", get(history::get))
+        .route("/api/v1/evals", get(evals::list))
+        .route("/api/v1/evals/{id}", get(evals::get))
+        .route("/api/v1/evals/{id}/events", get(evals::events))
+        .route("/api/v1/evals/{id}/report", get(evals::report))
         .route("/metrics", get(info::metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
