@@ -13,7 +13,10 @@ use std::time::Duration;
 use serde_json::Value;
 use support::{Answer, Asked};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval/problems-mini.json");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/eval/problems-mini.json"
+);
 
 fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(FIXTURE).unwrap()).unwrap()
@@ -37,7 +40,9 @@ fn script(language: &'static str) -> support::Script {
         let text = match (a.model.as_str(), id) {
             ("good", _) | ("bad", "sum-two") => good,
             ("bad", "average") if language == "python" => "```python\nprint(2)\n```".into(),
-            ("bad", "average") => "```go\npackage main\nimport \"fmt\"\nfunc main() { fmt.Println(2) }\n```".into(),
+            ("bad", "average") => {
+                "```go\npackage main\nimport \"fmt\"\nfunc main() { fmt.Println(2) }\n```".into()
+            }
             ("bad", _) if language == "python" => "```python\nwhile True:\n    pass\n```".into(),
             ("bad", _) => "```go\npackage main\nfunc main() { for {} }\n```".into(),
             _ => String::new(),
@@ -49,10 +54,28 @@ fn script(language: &'static str) -> support::Script {
 async fn eval(url: &str, dir: &Path, language: &str) -> Value {
     let mut c = Command::new(common::binary());
     c.arg("eval")
-        .args(["--backend", "openai", "--url", url, "--model", "good", "--model", "bad"])
+        .args([
+            "--backend",
+            "openai",
+            "--url",
+            url,
+            "--model",
+            "good",
+            "--model",
+            "bad",
+        ])
         .arg("--dataset")
         .arg(format!("problems:{FIXTURE}"))
-        .args(["--language", language, "--samples", "2", "--k", "1,2", "--json", "--quiet"])
+        .args([
+            "--language",
+            language,
+            "--samples",
+            "2",
+            "--k",
+            "1,2",
+            "--json",
+            "--quiet",
+        ])
         .args(["--time-floor-ms", "1000"])
         .arg("--db")
         .arg(dir.join("db.sqlite"))
@@ -61,7 +84,9 @@ async fn eval(url: &str, dir: &Path, language: &str) -> Value {
         .env("LOCALEVAL_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -85,7 +110,12 @@ async fn stdio_problems_in_python_and_go_with_two_models_compared() {
         let good = &r["models"][0];
         let bad = &r["models"][1];
         assert_eq!(good["model"], "good");
-        assert_eq!((good["samples"].as_u64(), good["passed"].as_u64()), (Some(6), Some(6)), "{language}: {}", good["verdicts"]);
+        assert_eq!(
+            (good["samples"].as_u64(), good["passed"].as_u64()),
+            (Some(6), Some(6)),
+            "{language}: {}",
+            good["verdicts"]
+        );
         assert_eq!(good["pass_at_k"][0]["mean"], 1.0);
         assert_eq!(good["pass_at_k"][1]["k"], 2);
         // bad: sum-two passes; average is a wrong answer; reverse-words loops until its limit.
@@ -100,19 +130,29 @@ async fn stdio_problems_in_python_and_go_with_two_models_compared() {
         assert_eq!(c["only_b"], serde_json::json!([]));
         // Per category: strings 1 vs 0.
         let cats: Vec<&Value> = bad["categories"].as_array().unwrap().iter().collect();
-        assert!(cats.iter().any(|c| c["category"] == "strings" && c["pass_at_k"] == 0.0));
+        assert!(cats
+            .iter()
+            .any(|c| c["category"] == "strings" && c["pass_at_k"] == 0.0));
         // Calibrated limits: max(floor, 3 × reference), and the TLE verdicts ran into them.
         for p in r["problems"].as_array().unwrap() {
             let limit = p["time_limit_ms"].as_u64().unwrap();
             assert!((1000..=60_000).contains(&limit), "{p}");
-            assert!(p["calibration"].as_str().unwrap().starts_with("reference"), "{p}");
+            assert!(
+                p["calibration"].as_str().unwrap().starts_with("reference"),
+                "{p}"
+            );
         }
         assert_eq!(double.hits("/v1/chat/completions"), 12);
         let html = std::fs::read_to_string(dir.path().join("report/report.html")).unwrap();
-        assert!(html.contains("<svg") && html.contains("pass@k per model") && !html.contains("<script"));
+        assert!(
+            html.contains("<svg") && html.contains("pass@k per model") && !html.contains("<script")
+        );
         let md = std::fs::read_to_string(dir.path().join("report/report.md")).unwrap();
         assert!(md.contains("| good | 6 | 6 |"), "{md}");
-        assert!(md.contains("solved by good only (2): average, reverse-words"), "{md}");
+        assert!(
+            md.contains("solved by good only (2): average, reverse-words"),
+            "{md}"
+        );
         drop(double);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -127,7 +167,11 @@ fn the_shipped_problem_set_loads_in_python_and_go() {
         assert!(set.problems.len() >= 60, "{}", set.problems.len());
         for p in &set.problems {
             assert!(p.reference.is_some(), "{}: no {language} reference", p.id);
-            assert!(!p.categories.is_empty() && p.difficulty.is_some(), "{}", p.id);
+            assert!(
+                !p.categories.is_empty() && p.difficulty.is_some(),
+                "{}",
+                p.id
+            );
         }
     }
 }

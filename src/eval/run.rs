@@ -446,7 +446,9 @@ pub fn resume_run(
 ) -> Result<tokio::task::JoinHandle<Result<RunSummary, RunError>>, RunError> {
     run_config(&eval.store, run_id)?;
     let run_id = run_id.to_string();
-    Ok(tokio::spawn(async move { execute_run(&eval, &run_id).await }))
+    Ok(tokio::spawn(
+        async move { execute_run(&eval, &run_id).await },
+    ))
 }
 
 struct SampleJob {
