@@ -567,6 +567,40 @@ mod tests {
     }
 
     #[test]
+    fn request_images_need_the_allow_list_and_catalog_images_a_store() {
+        let mut r = request("python", "print(1)");
+        r.image = Some("127.0.0.1:5000/x".into());
+        let mut policy = policy();
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageNotAllowed(_, ref allowed)) if allowed == "none"
+        ));
+        policy.request_images = RequestImages::Only(vec!["127.0.0.1:5000/y:latest".into()]);
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageNotAllowed(..))
+        ));
+        // Compared normalized: `…/x` is `…/x:latest`; allowed, but no store to resolve in.
+        policy.request_images = RequestImages::Only(vec!["127.0.0.1:5000/x:latest".into()]);
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageUnavailable { .. })
+        ));
+        let catalog = Catalog::parse(
+            "[languages.img]\nrootfs = \"127.0.0.1:5000/x\"\nfile = \"a\"\nrun = [\"a\"]\n",
+            "test",
+        )
+        .unwrap();
+        let policy = Policy {
+            catalog,
+            ..Policy::builtin().unwrap()
+        };
+        let err = plan(&request("img", "x"), &policy).unwrap_err();
+        assert!(matches!(err, PlanError::RootfsUnavailable { .. }), "{err}");
+        assert!(err.to_string().contains("no image store"), "{err}");
+    }
+
+    #[test]
     fn limits_are_clamped_to_the_server_maxima() {
         let mut r = request("python", "print(1)");
         r.limits.wall_ms = Some(10_000_000);
