@@ -50,6 +50,7 @@ pub fn provenance(plan: &Plan, report: &JailReport) -> Provenance {
     Provenance {
         rootfs: plan.rootfs.name.clone(),
         rootfs_digest: plan.rootfs.digest.clone(),
+        rootfs_notes: plan.rootfs.notes.clone(),
         cgroup_mode: jail.cgroup_mode.clone(),
         enforced: jail.enforced.clone(),
         seccomp_profile_sha256: jail.seccomp_profile_sha256.clone(),

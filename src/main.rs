@@ -64,6 +64,9 @@ struct HostArgs {
     /// A language catalog to use instead of the built-in one.
     #[arg(long, env = "LOCALEVAL_CATALOG")]
     catalog: Option<PathBuf>,
+    /// The image store catalog entries naming an image (and --image) resolve in.
+    #[command(flatten)]
+    store: localeval::image::cli::StoreArgs,
 }
 
 impl HostArgs {
@@ -79,12 +82,24 @@ impl HostArgs {
         Host::probe(config).context("probing this host for sandboxing")
     }
 
-    fn policy(&self) -> Result<Policy> {
+    /// The policy the CLI plans with: any pulled image may be named (`--image`), and the
+    /// image store is opened when the catalog names an image, a store is given, or
+    /// `images_needed`.
+    fn policy(&self, images_needed: bool) -> Result<(Policy, Option<localeval::image::Store>)> {
         let mut policy = Policy::builtin().context("reading the host profile")?;
         if let Some(path) = &self.catalog {
             policy.catalog = localeval::catalog::Catalog::load(path)?;
         }
-        Ok(policy)
+        policy.request_images = localeval::plan::RequestImages::Any;
+        let catalog_needs_images = policy.catalog.languages().any(|l| l.entry.rootfs != "host");
+        let store = if images_needed || catalog_needs_images || self.store.store.is_some() {
+            let store = self.store.open()?;
+            policy.images = Some(std::sync::Arc::new(store.clone()));
+            Some(store)
+        } else {
+            None
+        };
+        Ok((policy, store))
     }
 }
 
@@ -145,8 +160,6 @@ struct RunArgs {
     /// A pulled image (reference or digest) as the root, instead of the host profile.
     #[arg(long, value_name = "REF", conflicts_with = "root")]
     image: Option<String>,
-    #[command(flatten)]
-    store: localeval::image::cli::StoreArgs,
     #[command(flatten)]
     host: HostArgs,
     /// A command to run on the host profile instead of a source file.
@@ -323,9 +336,9 @@ fn exit_status(outcome: &Outcome) -> u8 {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let policy = args.host.policy()?;
-    let request = request(&args)?;
-    let mut policy = policy;
+    let (mut policy, store) = args.host.policy(args.image.is_some())?;
+    let mut request = request(&args)?;
+    request.image = args.image.clone();
     if let Some(dir) = &args.root {
         let dir =
             std::fs::canonicalize(dir).with_context(|| format!("--root {}", dir.display()))?;
@@ -336,16 +349,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             Vec::new(),
         )?;
     }
-    // Held for the run: gc and rmi leave a leased root alone.
-    let mut _lease = None;
-    if let Some(image) = &args.image {
-        let store = args.store.open()?;
-        policy.host_profile = store.rootfs_plan(image)?;
-        if let Some(digest) = &policy.host_profile.digest {
-            _lease = Some(store.lease(digest)?);
-        }
-    }
     let plan = plan(&request, &policy)?;
+    // Held for the run: gc and rmi leave a leased root alone.
+    let _lease = match (&store, &plan.rootfs.digest) {
+        (Some(store), Some(digest)) => Some(store.lease(digest)?),
+        _ => None,
+    };
     let host = args.host.host()?;
     let runner = InProcess { host };
     let json = args.json;
@@ -411,6 +420,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 fn serve(args: ServeCmd) -> Result<ExitCode> {
     let mut serve = args.serve;
     serve.catalog = args.host.catalog.clone();
+    serve.store = args.host.store.store.clone();
     let mut host = HostConfig {
         seccomp_profile: args.host.seccomp_profile.clone(),
         cgroup_mode: args.host.cgroup_mode.clone(),
@@ -424,7 +434,7 @@ fn serve(args: ServeCmd) -> Result<ExitCode> {
 }
 
 fn doctor(args: DoctorArgs) -> Result<ExitCode> {
-    let policy = args.host.policy()?;
+    let (policy, _store) = args.host.policy(false)?;
     let host = args.host.host()?;
     // Doctor goes through the launcher, as the service does.
     let launcher = localeval::jail::launcher::Launcher::start(host)?;

@@ -173,6 +173,10 @@ pub struct Provenance {
     pub rootfs: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs_digest: Option<String>,
+    /// Settings of the root filesystem (an image's `WorkingDir`, say) that were not
+    /// honoured, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rootfs_notes: Vec<String>,
     /// `v2`, `v1` or `none`.
     pub cgroup_mode: String,
     pub enforced: EnforcedLimits,

@@ -2,6 +2,8 @@
 //! before any fork, into an immutable and complete plan, or refused with a clear error.
 //! No system calls happen here.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Language};
@@ -31,6 +33,10 @@ pub struct ExecRequest {
     pub compile_limits: LimitRequest,
     /// Workspace files to return after the run.
     pub return_files: Vec<String>,
+    /// A pulled image to run on instead of the language's (or the command's) root
+    /// filesystem; allowed only where [`Policy::request_images`] says so.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 /// A file in the workspace, by its path relative to the workspace.
@@ -86,8 +92,30 @@ pub struct Plan {
     pub return_files: Vec<String>,
 }
 
+/// Turns an image reference into the root filesystem of a pulled image (the image store
+/// implements it). Resolving never pulls: an image not in the store is an error telling
+/// the user to `localeval pull` it.
+pub trait ImageResolver: Send + Sync {
+    fn resolve(&self, reference: &str) -> Result<RootfsPlan, String>;
+    /// Holds the root of the image with manifest `digest` against removal (`gc`, `rmi`)
+    /// until the returned value is dropped: take it before a sandbox starts on the root.
+    fn hold(&self, digest: &str) -> Result<Box<dyn Send + Sync>, String>;
+}
+
+/// Which images a request may name (catalog entries naming images are always allowed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RequestImages {
+    /// None (the server's default).
+    #[default]
+    None,
+    /// Only these references (compared normalized: `127.0.0.1:5000/x` is `…/x:latest`).
+    Only(Vec<String>),
+    /// Any pulled image (the CLI: its user owns the store).
+    Any,
+}
+
 /// The server-side policy a request is planned against.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Policy {
     pub catalog: Catalog,
     pub maxima: Limits,
@@ -96,6 +124,26 @@ pub struct Policy {
     pub host_profile: RootfsPlan,
     /// Whether `command` requests (arbitrary command lines) are allowed.
     pub allow_commands: bool,
+    /// Resolves image references (catalog entries with `rootfs = "REF"`, requests naming an
+    /// image); without one, only the host profile is available.
+    pub images: Option<Arc<dyn ImageResolver>>,
+    /// Which images requests may name.
+    pub request_images: RequestImages,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("catalog", &self.catalog)
+            .field("maxima", &self.maxima)
+            .field("run_defaults", &self.run_defaults)
+            .field("compile_defaults", &self.compile_defaults)
+            .field("host_profile", &self.host_profile)
+            .field("allow_commands", &self.allow_commands)
+            .field("images", &self.images.as_ref().map(|_| "configured"))
+            .field("request_images", &self.request_images)
+            .finish()
+    }
 }
 
 impl Policy {
@@ -108,6 +156,8 @@ impl Policy {
             compile_defaults: Limits::DEFAULT_COMPILE,
             host_profile: RootfsPlan::builtin_host_profile()?,
             allow_commands: true,
+            images: None,
+            request_images: RequestImages::None,
         })
     }
 }
@@ -146,6 +196,13 @@ pub enum PlanError {
         rootfs: String,
         why: String,
     },
+    #[error(
+        "image {0:?} may not be named in a request here: the server's configuration does not \
+         list it in `images` (allowed: {1})"
+    )]
+    ImageNotAllowed(String, String),
+    #[error("image {image:?} is not available: {why}")]
+    ImageUnavailable { image: String, why: String },
 }
 
 /// Checks that `path` names a place inside the workspace: relative, no `..`, no empty or
@@ -279,9 +336,10 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
         });
     }
 
-    let rootfs = match language {
-        Some(l) => rootfs_for(l, policy)?,
-        None => policy.host_profile.clone(),
+    let rootfs = match (&request.image, language) {
+        (Some(image), _) => requested_image(image, policy)?,
+        (None, Some(l)) => rootfs_for(l, policy)?,
+        (None, None) => policy.host_profile.clone(),
     };
     let env = merged_env(
         merged_env(base_environment(), rootfs.env.clone()),
@@ -338,14 +396,58 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
 
 fn rootfs_for(language: &Language, policy: &Policy) -> Result<RootfsPlan, PlanError> {
     if language.entry.rootfs == "host" {
-        Ok(policy.host_profile.clone())
-    } else {
-        Err(PlanError::RootfsUnavailable {
-            language: language.name.clone(),
-            rootfs: language.entry.rootfs.clone(),
-            why: "images are not configured on this server".into(),
-        })
+        return Ok(policy.host_profile.clone());
     }
+    let unavailable = |why: String| PlanError::RootfsUnavailable {
+        language: language.name.clone(),
+        rootfs: language.entry.rootfs.clone(),
+        why,
+    };
+    let resolver = policy
+        .images
+        .as_ref()
+        .ok_or_else(|| unavailable("no image store is configured".into()))?;
+    resolver
+        .resolve(&language.entry.rootfs)
+        .map_err(unavailable)
+}
+
+fn normalized_image(reference: &str) -> String {
+    crate::image::ImageRef::parse(reference)
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| reference.to_string())
+}
+
+fn requested_image(image: &str, policy: &Policy) -> Result<RootfsPlan, PlanError> {
+    match &policy.request_images {
+        RequestImages::Any => {}
+        RequestImages::Only(list)
+            if list
+                .iter()
+                .any(|allowed| normalized_image(allowed) == normalized_image(image)) => {}
+        RequestImages::Only(list) => {
+            return Err(PlanError::ImageNotAllowed(
+                image.to_string(),
+                list.join(", "),
+            ))
+        }
+        RequestImages::None => {
+            return Err(PlanError::ImageNotAllowed(image.to_string(), "none".into()))
+        }
+    }
+    let resolver = policy
+        .images
+        .as_ref()
+        .ok_or_else(|| PlanError::ImageUnavailable {
+            image: image.to_string(),
+            why: "no image store is configured".into(),
+        })?;
+    resolver
+        .resolve(image)
+        .map_err(|why| PlanError::ImageUnavailable {
+            image: image.to_string(),
+            why,
+        })
 }
 
 impl Plan {
@@ -462,6 +564,40 @@ mod tests {
             plan(&r, &policy()),
             Err(PlanError::BadPath { .. })
         ));
+    }
+
+    #[test]
+    fn request_images_need_the_allow_list_and_catalog_images_a_store() {
+        let mut r = request("python", "print(1)");
+        r.image = Some("127.0.0.1:5000/x".into());
+        let mut policy = policy();
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageNotAllowed(_, ref allowed)) if allowed == "none"
+        ));
+        policy.request_images = RequestImages::Only(vec!["127.0.0.1:5000/y:latest".into()]);
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageNotAllowed(..))
+        ));
+        // Compared normalized: `…/x` is `…/x:latest`; allowed, but no store to resolve in.
+        policy.request_images = RequestImages::Only(vec!["127.0.0.1:5000/x:latest".into()]);
+        assert!(matches!(
+            plan(&r, &policy),
+            Err(PlanError::ImageUnavailable { .. })
+        ));
+        let catalog = Catalog::parse(
+            "[languages.img]\nrootfs = \"127.0.0.1:5000/x\"\nfile = \"a\"\nrun = [\"a\"]\n",
+            "test",
+        )
+        .unwrap();
+        let policy = Policy {
+            catalog,
+            ..Policy::builtin().unwrap()
+        };
+        let err = plan(&request("img", "x"), &policy).unwrap_err();
+        assert!(matches!(err, PlanError::RootfsUnavailable { .. }), "{err}");
+        assert!(err.to_string().contains("no image store"), "{err}");
     }
 
     #[test]

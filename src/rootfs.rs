@@ -76,6 +76,68 @@ pub struct RootfsPlan {
     pub base: RootBase,
     /// Environment the root filesystem asks for (an image's `Env`, already filtered).
     pub env: Vec<(String, String)>,
+    /// What of the root's own settings was not honoured, and why (an image's `WorkingDir`
+    /// that leaves the root, say); copied into every result's provenance.
+    /// (No `skip_serializing_if`: the spec goes to the supervisor in postcard, which
+    /// is not self-describing.)
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The variable an image's `WorkingDir` is exposed as, once checked (see
+/// [`resolve_working_dir`]); the program itself always starts in the workspace.
+pub const IMAGE_WORKDIR_ENV: &str = "LOCALEVAL_IMAGE_WORKDIR";
+
+/// Top-level directories of every root that the jail replaces with per-run mounts: a
+/// `WorkingDir` there would name something the image does not control.
+const REPLACED_AT_RUN_TIME: &[&str] = &["proc", "dev", "sys", "tmp", "workspace"];
+
+/// Resolves an image's `WorkingDir` inside the unpacked root `root`, as it will be after
+/// pivot_root, without ever leaving it: the path must be absolute, without `..`, not under
+/// a directory the jail replaces (`/proc`, `/dev`, `/sys`, `/tmp`, `/workspace`), and every
+/// component must be a real directory of the root (a symlink is not followed: it could
+/// point anywhere once the sandbox runs). Returns the normalized path, or why not.
+pub fn resolve_working_dir(root: &Path, working_dir: &str) -> Result<String, String> {
+    if working_dir.contains('\0') {
+        return Err("contains a NUL byte".into());
+    }
+    if !working_dir.starts_with('/') {
+        return Err("is not an absolute path".into());
+    }
+    let mut normalized = Vec::new();
+    for component in working_dir.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => return Err("contains a `..` component".into()),
+            c => normalized.push(c),
+        }
+    }
+    if let Some(first) = normalized.first() {
+        if REPLACED_AT_RUN_TIME.contains(first) {
+            return Err(format!(
+                "is under /{first}, which the sandbox replaces with its own"
+            ));
+        }
+    }
+    let mut here = root.to_path_buf();
+    for component in &normalized {
+        here.push(component);
+        match std::fs::symlink_metadata(&here) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!(
+                    "goes through the symlink {}, which is not followed",
+                    here.strip_prefix(root).unwrap_or(&here).display()
+                ))
+            }
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err("is not a directory in the image".into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err("does not exist in the image".into())
+            }
+            Err(e) => return Err(format!("cannot be inspected: {e}")),
+        }
+    }
+    Ok(format!("/{}", normalized.join("/")))
 }
 
 /// Directories the host profile must never expose, whatever a profile file says.
@@ -173,6 +235,7 @@ impl RootfsPlan {
                 etc_files: generated_etc(),
             },
             env: Vec::new(),
+            notes: Vec::new(),
         })
     }
 
@@ -203,6 +266,7 @@ impl RootfsPlan {
                 path: path.to_path_buf(),
             },
             env,
+            notes: Vec::new(),
         })
     }
 }
@@ -275,6 +339,36 @@ mod tests {
             for secret in ["/etc/shadow", "/etc/ssh", "/root", "/home", "/run", "/tmp"] {
                 assert!(!bind.starts_with(secret), "{} exposed", bind.display());
             }
+        }
+    }
+
+    #[test]
+    fn a_working_dir_resolves_only_to_a_real_directory_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("app/src")).unwrap();
+        std::fs::create_dir_all(r.join("proc/self")).unwrap();
+        std::fs::write(r.join("file"), b"x").unwrap();
+        std::os::unix::fs::symlink("/etc", r.join("escape")).unwrap();
+        std::os::unix::fs::symlink("app", r.join("inside")).unwrap();
+        assert_eq!(resolve_working_dir(r, "/").unwrap(), "/");
+        assert_eq!(resolve_working_dir(r, "/app").unwrap(), "/app");
+        assert_eq!(resolve_working_dir(r, "//app/./src/").unwrap(), "/app/src");
+        for (bad, why) in [
+            ("app", "absolute"),
+            ("/app/../etc", ".."),
+            ("/../../etc", ".."),
+            ("/proc/self", "/proc"),
+            ("/workspace", "/workspace"),
+            ("/tmp", "/tmp"),
+            ("/escape", "symlink"),
+            ("/inside/src", "symlink"),
+            ("/file", "not a directory"),
+            ("/missing", "does not exist"),
+            ("/a\0b", "NUL"),
+        ] {
+            let err = resolve_working_dir(r, bad).unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
         }
     }
 

@@ -30,7 +30,7 @@ use super::reference::{
 use super::registry::{Descriptor, Manifest, Remote};
 use super::unpack::{self, UnpackLimits, UnpackStats};
 use super::{env_is_allowed, host_architecture, ImageError};
-use crate::rootfs::RootfsPlan;
+use crate::rootfs::{resolve_working_dir, RootfsPlan, IMAGE_WORKDIR_ENV};
 
 /// How a store is set up.
 #[derive(Clone, Debug)]
@@ -113,7 +113,8 @@ pub struct ImageConfig {
     /// `Env` without `LD_*` and the other loader/libc variables, and without malformed
     /// entries.
     pub env: Vec<(String, String)>,
-    /// `WorkingDir` as written; resolved inside the new root by the jail.
+    /// `WorkingDir` as written; checked against the unpacked root when a run is planned
+    /// ([`crate::rootfs::resolve_working_dir`]).
     pub working_dir: Option<String>,
     /// `User`, unless it names root (never honoured as root).
     pub user: Option<String>,
@@ -317,12 +318,31 @@ impl Store {
     /// prefix of at least 12 hex digits.
     pub fn find(&self, name: &str) -> Result<ImageRecord, ImageError> {
         let images = self.list()?;
-        let normalized = ImageRef::parse(name).ok().map(|r| r.to_string());
+        let parsed = ImageRef::parse(name).ok();
+        let normalized = parsed.as_ref().map(|r| r.to_string());
         if let Some(r) = images
             .iter()
             .find(|r| r.reference == name || Some(&r.reference) == normalized.as_ref())
         {
             return Ok(r.clone());
+        }
+        // A reference pinned by digest (`repo@sha256:…`, as catalogs should write them)
+        // names the image of that repository pulled by any tag, by its manifest or index.
+        if let Some(wanted) = parsed.as_ref().filter(|p| p.digest().is_some()) {
+            let same_repository = |r: &&ImageRecord| {
+                ImageRef::parse(&r.reference).is_ok_and(|pulled| {
+                    pulled.registry() == wanted.registry()
+                        && pulled.repository() == wanted.repository()
+                })
+            };
+            let digest = wanted.digest();
+            if let Some(r) = images
+                .iter()
+                .filter(same_repository)
+                .find(|r| Some(r.digest.as_str()) == digest || r.index_digest.as_deref() == digest)
+            {
+                return Ok(r.clone());
+            }
         }
         let hex = hex_of(name);
         if hex.len() >= 12 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -344,12 +364,25 @@ impl Store {
     pub fn rootfs_plan(&self, name: &str) -> Result<RootfsPlan, ImageError> {
         let record = self.find(name)?;
         let path = self.root_path(&record.digest);
-        let plan = RootfsPlan::directory(
+        let mut plan = RootfsPlan::directory(
             &record.reference,
             Some(record.digest.clone()),
             &path,
             record.config.env.clone(),
         )?;
+        if let Some(working_dir) = &record.config.working_dir {
+            // The program starts in the workspace (its files are there and catalog commands
+            // name them relative to it); a WorkingDir that stays inside the root is exposed.
+            match resolve_working_dir(&path, working_dir) {
+                Ok(resolved) => {
+                    plan.env.retain(|(k, _)| k != IMAGE_WORKDIR_ENV);
+                    plan.env.push((IMAGE_WORKDIR_ENV.to_string(), resolved));
+                }
+                Err(why) => plan.notes.push(format!(
+                    "image WorkingDir {working_dir:?} ignored: it {why}"
+                )),
+            }
+        }
         let t = now();
         self.update_index(|index| {
             for r in index
@@ -717,6 +750,26 @@ impl Store {
             .build()
             .map_err(|e| self.err(&self.root, "start a runtime", e))?
             .block_on(self.pull(reference, options, progress))
+    }
+}
+
+/// Catalog entries and requests naming an image resolve through the store; an image that
+/// is not pulled yet is an error naming the `localeval pull` that fixes it (resolving never
+/// pulls on a request's path).
+impl crate::plan::ImageResolver for Store {
+    fn resolve(&self, reference: &str) -> Result<RootfsPlan, String> {
+        self.rootfs_plan(reference).map_err(|e| e.to_string())
+    }
+
+    fn hold(&self, digest: &str) -> Result<Box<dyn Send + Sync>, String> {
+        let lease = self.lease(digest).map_err(|e| e.to_string())?;
+        // A root removed between planning and the lease is not run on.
+        if !self.root_path(digest).is_dir() {
+            return Err(format!(
+                "the root of {digest} was removed from the store; pull the image again"
+            ));
+        }
+        Ok(Box::new(lease))
     }
 }
 

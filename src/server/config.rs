@@ -4,13 +4,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, CatalogLimits};
+use crate::image::Store;
 use crate::limits::{parse_duration_ms, parse_size_bytes, Limits};
-use crate::plan::Policy;
+use crate::plan::{Policy, RequestImages};
 
 use super::ServerError;
 
@@ -54,6 +56,9 @@ pub struct ServeArgs {
     /// Language catalog file (TOML) replacing the built-in one (the CLI's `--catalog`).
     #[arg(skip)]
     pub catalog: Option<PathBuf>,
+    /// Image store directory (the CLI's `--store`).
+    #[arg(skip)]
+    pub store: Option<PathBuf>,
     /// Largest request body (e.g. 10M).
     #[arg(long, env = "LOCALEVAL_BODY_LIMIT")]
     pub body_limit: Option<String>,
@@ -79,6 +84,13 @@ pub struct FileConfig {
     pub catalog: Option<PathBuf>,
     /// Only these catalog languages are served.
     pub languages: Option<Vec<String>>,
+    /// The image store catalog entries naming an image resolve in (default
+    /// /var/lib/localeval/images as root, $XDG_DATA_HOME/localeval/images otherwise).
+    pub store: Option<PathBuf>,
+    /// Images a request may name in its `image` field (pulled beforehand with
+    /// `localeval pull`); none by default.
+    #[serde(default)]
+    pub images: Vec<String>,
     #[serde(default)]
     pub limits: FileLimits,
     #[serde(default)]
@@ -196,6 +208,9 @@ pub struct ServerConfig {
     pub insecure_no_auth: bool,
     pub catalog: Option<PathBuf>,
     pub languages: Option<Vec<String>>,
+    pub store: Option<PathBuf>,
+    /// Images requests may name.
+    pub images: Vec<String>,
     pub maxima: Limits,
     pub run_defaults: Limits,
     pub compile_defaults: Limits,
@@ -414,6 +429,9 @@ impl ServerConfig {
         }
         let mut eval_dataset_dirs = file.evals.dataset_dirs.unwrap_or_default();
         eval_dataset_dirs.extend(args.eval_dataset_dirs.iter().cloned());
+        for image in &file.images {
+            crate::image::ImageRef::parse(image).map_err(|e| bad("images", e))?;
+        }
 
         Ok(ServerConfig {
             listen,
@@ -421,6 +439,8 @@ impl ServerConfig {
             insecure_no_auth,
             catalog: args.catalog.clone().or(file.catalog),
             languages: file.languages,
+            store: args.store.clone().or(file.store),
+            images: file.images,
             maxima,
             run_defaults,
             compile_defaults,
@@ -460,6 +480,18 @@ impl ServerConfig {
         policy.compile_defaults = self.compile_defaults;
         // The HTTP surface runs catalog languages only, never arbitrary command lines.
         policy.allow_commands = false;
+        policy.request_images = if self.images.is_empty() {
+            RequestImages::None
+        } else {
+            RequestImages::Only(self.images.clone())
+        };
+        let catalog_needs_images = policy.catalog.languages().any(|l| l.entry.rootfs != "host");
+        if catalog_needs_images || !self.images.is_empty() || self.store.is_some() {
+            let root = self.store.clone().unwrap_or_else(Store::default_root);
+            let store = Store::open(&root)
+                .map_err(|e| bad(&format!("image store {}", root.display()), e))?;
+            policy.images = Some(Arc::new(store));
+        }
         Ok(policy)
     }
 }

@@ -144,6 +144,9 @@ pub struct ExecuteRequest {
     pub return_files: Vec<String>,
     /// Limits in the library's units.
     pub limits: Option<WireLimits>,
+    /// A pulled image to run on instead of the language's root filesystem; only images the
+    /// server's configuration lists in `images` (none by default), else 400.
+    pub image: Option<String>,
 }
 
 fn positive(field: &'static str, value: Option<f64>) -> Result<Option<f64>, WireError> {
@@ -227,6 +230,12 @@ impl ExecuteRequest {
             limits,
             compile_limits: LimitRequest::default(),
             return_files: self.return_files.clone(),
+            image: self
+                .image
+                .as_deref()
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_string),
         })
     }
 }

@@ -228,9 +228,39 @@ fn script() -> PathBuf {
 }
 
 fn run_script(args: &[&str]) -> Result<String, String> {
-    let out = Command::new("bash")
-        .arg(script())
-        .args(args)
+    run_script_with(args, &RegistryOptions::default())
+}
+
+/// How a test registry is set up.
+#[derive(Default)]
+pub struct RegistryOptions<'a> {
+    /// Basic auth `user:password` (htpasswd).
+    pub basic: Option<&'a str>,
+    /// Bearer tokens: the token server's URL (realm) and the PEM certificate bundle the
+    /// registry trusts token signatures from.
+    pub token: Option<(&'a str, &'a Path)>,
+    /// Build (debootstrap, cached) and push the Debian python image too.
+    pub python: bool,
+}
+
+fn script_env(command: &mut Command, options: &RegistryOptions) {
+    if let Some((realm, bundle)) = options.token {
+        command
+            .env("LOCALEVAL_TEST_TOKEN_REALM", realm)
+            .env("LOCALEVAL_TEST_TOKEN_BUNDLE", bundle);
+    }
+    if options.python {
+        command
+            .env("LOCALEVAL_TEST_DEBIAN", "1")
+            .env("LOCALEVAL_TEST_PUSH_PYTHON", "1");
+    }
+}
+
+fn run_script_with(args: &[&str], options: &RegistryOptions) -> Result<String, String> {
+    let mut command = Command::new("bash");
+    command.arg(script()).args(args);
+    script_env(&mut command, options);
+    let out = command
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
     if !out.status.success() {
@@ -244,43 +274,57 @@ fn run_script(args: &[&str]) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
 impl Registry {
     /// Builds the test images (cached), starts a registry and pushes them. `None` (after a
     /// loud skip) when the tools are missing.
     pub fn start(auth: Option<&str>) -> Option<Registry> {
-        for tool in ["docker-registry", "skopeo", "umoci", "python3"] {
-            if Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {tool}"))
-                .output()
-                .map(|o| !o.status.success())
-                .unwrap_or(true)
-            {
-                skip(&format!("{tool} is not installed (apt-get install docker-registry skopeo umoci busybox-static apache2-utils)"));
+        Registry::start_with(RegistryOptions {
+            basic: auth,
+            ..Default::default()
+        })
+    }
+
+    pub fn start_with(options: RegistryOptions) -> Option<Registry> {
+        let mut tools = vec!["docker-registry", "skopeo", "umoci", "python3"];
+        if options.python {
+            tools.push("debootstrap");
+        }
+        for tool in tools {
+            if !have(tool) {
+                skip(&format!("{tool} is not installed (apt-get install docker-registry skopeo umoci busybox-static apache2-utils debootstrap)"));
                 return None;
             }
         }
         static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
         {
             let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-            run_script(&["build"]).expect("building the test images");
+            run_script_with(&["build"], &options).expect("building the test images");
         }
         let dir = tempfile::tempdir().unwrap();
         let mut args = vec!["serve", dir.path().to_str().unwrap()];
-        if let Some(auth) = auth {
+        if let Some(auth) = options.basic {
             args.push(auth);
         }
-        let out = run_script(&args).expect("starting the registry");
+        let out = run_script_with(&args, &options).expect("starting the registry");
         let mut words = out.split_whitespace();
         let port: u16 = words.next().unwrap().parse().unwrap();
         let pid: u32 = words.next().unwrap().parse().unwrap();
         let registry = Registry { dir, port, pid };
         let port_s = port.to_string();
         let mut args = vec!["push", port_s.as_str()];
-        if let Some(auth) = auth {
+        if let Some(auth) = options.basic {
             args.push(auth);
         }
-        run_script(&args).expect("pushing the test images");
+        run_script_with(&args, &options).expect("pushing the test images");
         Some(registry)
     }
 

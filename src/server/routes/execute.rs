@@ -45,6 +45,17 @@ pub async fn admit(state: &Shared, request: &ExecuteRequest) -> Result<Admitted,
     })
 }
 
+/// Holds the plan's image root (if it runs on one) against `gc`/`rmi` while it runs.
+pub fn hold_root(state: &Shared, plan: &Plan) -> Result<Option<Box<dyn Send + Sync>>, ApiError> {
+    match (&state.policy.images, &plan.rootfs.digest) {
+        (Some(images), Some(digest)) => images
+            .hold(digest)
+            .map(Some)
+            .map_err(|e| ApiError::internal(format!("cannot hold the image root: {e}"))),
+        _ => Ok(None),
+    }
+}
+
 /// Runs an admitted execution on a blocking thread; output chunks go to `output` as they
 /// are produced. The slot moves into the blocking task, so it stays taken while the
 /// sandbox runs even if the client has gone away.
@@ -64,8 +75,10 @@ pub async fn run_admitted(
     let runner = state.runner.clone();
     let started = Instant::now();
     let limits = plan.run.limits;
+    let hold = hold_root(state, &plan)?;
     let outcome: Outcome = tokio::task::spawn_blocking(move || {
         let _slot = slot;
+        let _hold = hold;
         crate::execute::execute(&plan, &*runner, &mut |stream, bytes| {
             if let Some(tx) = &output {
                 // The receiver may be gone (client disconnected): the run goes on.

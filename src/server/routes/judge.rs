@@ -73,8 +73,10 @@ pub async fn judge(
     let judge_id = id.clone();
     let started = Instant::now();
     let run_limits = plan.run.limits;
+    let hold = super::execute::hold_root(&state, &plan)?;
     let response = tokio::task::spawn_blocking(move || {
         let _slot = slot;
+        let _hold = hold;
         run_judge(judge_id, &plan, &request, &*runner)
     })
     .await
