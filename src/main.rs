@@ -1,6 +1,7 @@
 //! The `localeval` binary: a thin command line over the library.
 
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -356,7 +357,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         _ => None,
     };
     let host = args.host.host()?;
-    let runner = InProcess { host };
+    // Ctrl-C, SIGTERM and SIGHUP cancel the run: the sandbox is killed and cleaned up
+    // before this process exits, instead of dying with its cgroups left behind.
+    let cancel = localeval::sys::signalfd_for(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP])?;
+    let runner = InProcess {
+        host,
+        cancel: Some(cancel),
+    };
     let json = args.json;
     let outcome = localeval::execute::execute(&plan, &runner, &mut |stream, bytes| {
         if !json {
@@ -367,6 +374,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     });
     runner.host.cgroups.restore();
+    let cancelled = runner.cancel.as_ref().is_some_and(|fd| {
+        localeval::sys::poll(&[(fd.as_raw_fd(), localeval::sys::POLLIN)], 0)
+            .is_ok_and(|r| r[0] != 0)
+    });
+    if cancelled {
+        eprintln!("localeval: interrupted; the sandbox was killed and cleaned up");
+        return Ok(ExitCode::from(130));
+    }
     if json {
         print_json(&outcome)?;
     } else {

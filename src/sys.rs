@@ -291,6 +291,27 @@ pub fn setsid() -> SysResult<()> {
     Ok(())
 }
 
+/// Blocks `signals` for this (single-threaded) process and returns a signalfd that becomes
+/// readable when one of them arrives (signalfd(2)). A child's signal mask is reset before
+/// it execs anything of the user's.
+pub fn signalfd_for(signals: &[i32]) -> SysResult<OwnedFd> {
+    // SAFETY: the set is initialised by sigemptyset before use and outlives the calls.
+    let fd = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &signal in signals {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK)
+    };
+    if fd == -1 {
+        return fail("signalfd", format!("{signals:?}"));
+    }
+    // SAFETY: signalfd returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Restores the default action of a signal (a forked child must not inherit ignores).
 pub fn default_signal(signal: i32) {
     // SAFETY: SIG_DFL is a valid disposition for any catchable signal.

@@ -189,6 +189,10 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
     if !require_sandbox("fork bomb") {
         return;
     }
+    // A name of this test process's own, so that another suite running at the same time
+    // cannot be mistaken for a survivor.
+    let name = format!("bomb{}", std::process::id());
+    let script = format!("{name}() {{ {name} | {name} & }}; {name}; sleep 100");
     let run = run_json(&[
         "--pids",
         "32",
@@ -197,7 +201,7 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
         "--",
         "/bin/bash",
         "-c",
-        "bomb() { bomb | bomb & }; bomb; sleep 100",
+        &script,
     ]);
     assert!(
         ["TLE", "RE", "OK"].contains(&verdict(&run)),
@@ -205,7 +209,7 @@ fn a_fork_bomb_is_contained_by_the_pids_limit() {
         run.outcome
     );
     assert_eq!(run.outcome["limits_hit"]["pids"], true, "{}", run.outcome);
-    assert!(processes_with("bomb | bomb").is_empty());
+    assert!(processes_with(&name).is_empty());
 }
 
 #[test]
@@ -614,4 +618,36 @@ fn a_prepared_directory_root_runs_in_place_of_the_host_profile() {
         "the host's /usr is not there: {text}"
     );
     assert!(text.contains("read-only"), "{text}");
+}
+
+#[test]
+fn an_interrupted_run_kills_its_sandbox_and_cleans_up() {
+    if !require_sandbox("interrupt") {
+        return;
+    }
+    for signal in ["INT", "TERM"] {
+        let child = std::process::Command::new(binary())
+            .args(["run", "--timeout", "60s", "--", "/bin/sleep", "4245.5"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let started = std::time::Instant::now();
+        while processes_with("4245.5").len() < 2 && started.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "{signal}: {output:?}");
+        assert!(started.elapsed().as_secs() < 10);
+        assert!(
+            processes_with("4245.5").is_empty(),
+            "{signal}: the sandbox survived"
+        );
+        assert_nothing_left(pid);
+    }
 }

@@ -163,11 +163,22 @@ impl Host {
 /// CLI). A multithreaded caller uses the [`launcher::Launcher`].
 pub struct InProcess {
     pub host: Host,
+    /// When readable, the run in progress is cancelled (killed and cleaned up): the CLI
+    /// passes a signalfd for SIGINT, SIGTERM and SIGHUP.
+    pub cancel: Option<std::os::fd::OwnedFd>,
+}
+
+impl InProcess {
+    pub fn new(host: Host) -> InProcess {
+        InProcess { host, cancel: None }
+    }
 }
 
 impl Runner for InProcess {
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport {
-        run_in_this_process(&self.host, spec, on_output)
+        use std::os::fd::AsRawFd;
+        let cancel = self.cancel.as_ref().map(|fd| fd.as_raw_fd());
+        supervise::run_supervised(&self.host, spec, cancel, on_output)
     }
 }
 
