@@ -19,11 +19,6 @@ cargo build --release --locked --all-targets
 echo "== cargo test"
 cargo test --release --locked -- --test-threads="${LOCALEVAL_TEST_THREADS:-2}"
 
-if [ -x scripts/check-problems.py ] || [ -f scripts/check-problems.py ]; then
-  echo "== problem set: every reference solution on every test"
-  python3 scripts/check-problems.py
-fi
-
 if [ -f scripts/vm-test.sh ]; then
   echo "== cgroup v2 VM test"
   bash scripts/vm-test.sh target/release/localeval
