@@ -136,6 +136,27 @@ pub struct StepOutcome {
     pub error: Option<String>,
 }
 
+impl StepOutcome {
+    /// A step that never produced output: `verdict` and why.
+    pub fn without_output(verdict: Verdict, error: Option<String>) -> StepOutcome {
+        StepOutcome {
+            verdict,
+            exit_code: None,
+            signal: None,
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+            usage: Usage::default(),
+            limits_hit: LimitsHit::default(),
+            error,
+        }
+    }
+
+    /// A step whose sandbox failed: the program's result is unknown.
+    pub fn internal_error(message: String) -> StepOutcome {
+        StepOutcome::without_output(Verdict::InternalError, Some(message))
+    }
+}
+
 /// How a limit is enforced on this host, or that it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -241,19 +262,8 @@ impl Outcome {
         } else {
             Verdict::CompileError
         };
-        Outcome {
-            verdict,
-            exit_code: None,
-            signal: None,
-            stdout: Captured::default(),
-            stderr: Captured::default(),
-            usage: Usage::default(),
-            limits_hit: LimitsHit::default(),
-            error: compile.error.clone(),
-            compile: Some(Box::new(compile)),
-            files: Vec::new(),
-            provenance,
-        }
+        let run = StepOutcome::without_output(verdict, compile.error.clone());
+        Outcome::from_step(run, Some(compile), Vec::new(), provenance)
     }
 }
 

@@ -12,8 +12,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
-use super::supervise::{internal_error, run_supervised};
+use super::supervise::run_supervised;
 use super::{Host, JailError, JailReport, Runner, SetupError, Stream};
+use crate::outcome::StepOutcome;
 use crate::plan::JailSpec;
 use crate::sys;
 
@@ -176,7 +177,7 @@ impl Runner for Launcher {
             Ok(report) => report,
             Err(message) => {
                 let mut report = unreached_report(&self.inner.host, spec);
-                report.step = internal_error(message);
+                report.step = StepOutcome::internal_error(message);
                 report
             }
         }
@@ -186,7 +187,7 @@ impl Runner for Launcher {
 /// The provenance a report would carry, for a run that never reached a supervisor.
 fn unreached_report(host: &Host, spec: &JailSpec) -> JailReport {
     JailReport {
-        step: internal_error(String::new()),
+        step: StepOutcome::internal_error(String::new()),
         files: Vec::new(),
         missing: Vec::new(),
         provenance: super::JailProvenance {

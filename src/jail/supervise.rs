@@ -64,26 +64,12 @@ pub fn run_supervised(
         Err(error) => {
             tracing::error!(%error, "sandbox setup failed");
             JailReport {
-                step: internal_error(error.to_string()),
+                step: StepOutcome::internal_error(error.to_string()),
                 files: Vec::new(),
                 missing: Vec::new(),
                 provenance,
             }
         }
-    }
-}
-
-/// A step outcome for a sandbox that failed: the program's result is unknown.
-pub fn internal_error(message: String) -> StepOutcome {
-    StepOutcome {
-        verdict: Verdict::InternalError,
-        exit_code: None,
-        signal: None,
-        stdout: Captured::default(),
-        stderr: Captured::default(),
-        usage: Usage::default(),
-        limits_hit: LimitsHit::default(),
-        error: Some(message),
     }
 }
 
