@@ -86,7 +86,7 @@ pub fn examine(host: &Host, runner: &dyn Runner, policy: &Policy, languages: boo
                 ok: false,
                 detail: e.to_string(),
             },
-            crate::jail::supervise_enforcement(host, &policy.run_defaults),
+            crate::jail::enforcement(host, &policy.run_defaults),
             host.cgroups.weaknesses(),
         ),
     };

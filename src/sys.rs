@@ -135,13 +135,11 @@ pub fn thread_count() -> usize {
 /// multithreaded process only async-signal-safe calls are allowed, and the child code here
 /// allocates).
 pub fn clone_process(namespaces: u64) -> SysResult<Forked> {
-    if thread_count() != 1 {
+    let threads = thread_count();
+    if threads != 1 {
         return Err(SysError {
             call: "clone".into(),
-            args: format!(
-                "threads = {} (the forking process must be single-threaded)",
-                thread_count()
-            ),
+            args: format!("threads = {threads} (the forking process must be single-threaded)"),
             errno: libc::EINVAL,
         });
     }
@@ -268,11 +266,6 @@ pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: i32) -> SysResult<()> {
 pub fn getpid() -> libc::pid_t {
     // SAFETY: getpid has no memory effects.
     unsafe { libc::getpid() }
-}
-
-pub fn getppid() -> libc::pid_t {
-    // SAFETY: getppid has no memory effects.
-    unsafe { libc::getppid() }
 }
 
 pub fn geteuid() -> u32 {
@@ -909,12 +902,6 @@ pub fn close_from(first: u32) -> SysResult<()> {
     Ok(())
 }
 
-/// Forgets an fd number that a raw close elsewhere made invalid.
-pub fn into_raw(fd: OwnedFd) -> RawFd {
-    use std::os::fd::IntoRawFd;
-    fd.into_raw_fd()
-}
-
 /// Reads what is there: `Ok(0)` at end of file, `Err(EAGAIN)` when nothing is ready.
 pub fn read(fd: RawFd, buf: &mut [u8]) -> SysResult<usize> {
     loop {
@@ -1083,25 +1070,6 @@ pub fn socketpair() -> SysResult<(OwnedFd, OwnedFd)> {
     };
     check(ret as _, "socketpair", || {
         "AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC".into()
-    })?;
-    // SAFETY: socketpair returned two new fds that nothing else owns.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// A connected pair of unix datagram sockets (message boundaries kept), close-on-exec.
-pub fn seqpacket_pair() -> SysResult<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: fds is valid for two ints.
-    let ret = unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    };
-    check(ret as _, "socketpair", || {
-        "AF_UNIX, SOCK_SEQPACKET|SOCK_CLOEXEC".into()
     })?;
     // SAFETY: socketpair returned two new fds that nothing else owns.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })

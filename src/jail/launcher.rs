@@ -175,29 +175,14 @@ impl Runner for Launcher {
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport {
         match self.try_run(spec, on_output) {
             Ok(report) => report,
-            Err(message) => {
-                let mut report = unreached_report(&self.inner.host, spec);
-                report.step = StepOutcome::internal_error(message);
-                report
-            }
+            // The run never reached a supervisor.
+            Err(message) => JailReport {
+                step: StepOutcome::internal_error(message),
+                files: Vec::new(),
+                missing: Vec::new(),
+                provenance: super::supervise::provenance(&self.inner.host, &spec.limits),
+            },
         }
-    }
-}
-
-/// The provenance a report would carry, for a run that never reached a supervisor.
-fn unreached_report(host: &Host, spec: &JailSpec) -> JailReport {
-    JailReport {
-        step: StepOutcome::internal_error(String::new()),
-        files: Vec::new(),
-        missing: Vec::new(),
-        provenance: super::JailProvenance {
-            cgroup_mode: host.cgroups.mode().to_string(),
-            enforced: super::supervise::enforcement(host, &spec.limits),
-            seccomp_profile_sha256: host.seccomp.profile_sha256.clone(),
-            rootless: host.rootless,
-            host_uid: host.own_uid,
-            weakened: Vec::new(),
-        },
     }
 }
 

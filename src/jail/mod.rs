@@ -24,7 +24,7 @@ use crate::outcome::{EnforcedLimits, ReturnedFile, StepOutcome};
 use crate::plan::{JailSpec, WorkspaceFile};
 use crate::sys::SysError;
 
-pub use supervise::run_in_this_process;
+pub use supervise::enforcement;
 
 /// Which output stream a chunk came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,9 +180,4 @@ impl Runner for InProcess {
         let cancel = self.cancel.as_ref().map(|fd| fd.as_raw_fd());
         supervise::run_supervised(&self.host, spec, cancel, on_output)
     }
-}
-
-/// How each limit of `limits` is enforced on `host`.
-pub fn supervise_enforcement(host: &Host, limits: &crate::limits::Limits) -> EnforcedLimits {
-    supervise::enforcement(host, limits)
 }

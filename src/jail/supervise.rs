@@ -28,15 +28,6 @@ enum KillReason {
     Cancelled,
 }
 
-/// Runs `spec` from this (single-threaded) process.
-pub fn run_in_this_process(
-    host: &Host,
-    spec: &JailSpec,
-    on_output: &mut dyn FnMut(Stream, &[u8]),
-) -> JailReport {
-    run_supervised(host, spec, None, on_output)
-}
-
 /// Runs `spec` from this (single-threaded) process; the run is cancelled when `abort`
 /// becomes readable or hangs up.
 pub fn run_supervised(
@@ -45,15 +36,7 @@ pub fn run_supervised(
     abort: Option<RawFd>,
     on_output: &mut dyn FnMut(Stream, &[u8]),
 ) -> JailReport {
-    let enforced = enforcement(host, &spec.limits);
-    let mut provenance = JailProvenance {
-        cgroup_mode: host.cgroups.mode().to_string(),
-        enforced,
-        seccomp_profile_sha256: host.seccomp.profile_sha256.clone(),
-        rootless: host.rootless,
-        host_uid: host.own_uid,
-        weakened: weaknesses(host),
-    };
+    let mut provenance = provenance(host, &spec.limits);
     match supervise(host, spec, abort, on_output, &mut provenance) {
         Ok((step, files, missing)) => JailReport {
             step,
@@ -70,6 +53,18 @@ pub fn run_supervised(
                 provenance,
             }
         }
+    }
+}
+
+/// What a run's provenance says of this host before the run has a host uid of its own.
+pub fn provenance(host: &Host, limits: &Limits) -> JailProvenance {
+    JailProvenance {
+        cgroup_mode: host.cgroups.mode().to_string(),
+        enforced: enforcement(host, limits),
+        seccomp_profile_sha256: host.seccomp.profile_sha256.clone(),
+        rootless: host.rootless,
+        host_uid: host.own_uid,
+        weakened: weaknesses(host),
     }
 }
 
