@@ -92,13 +92,20 @@ fn host_files_secrets_and_environment_are_invisible() {
         return;
     }
     let marker = "LOCALEVAL_TEST_SECRET_7f3a";
+    // Things that exist on the host, so that their absence inside means something.
+    std::fs::write("/tmp/localeval-host-file", "host").unwrap();
+    for path in ["/root", "/run", "/etc/shadow", "/tmp/localeval-host-file"] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path} is missing on this host"
+        );
+    }
     let output = std::process::Command::new(binary())
         .args(["run", "--json", "--", "/bin/sh", "-c"])
         .arg("env; for p in /home /root /run /var/run /etc/shadow /etc/ssh /etc/ssl/private /tmp/localeval-host-file; do [ -e $p ] && echo EXISTS $p; done; ls -A /tmp | wc -l")
         .env(marker, "leaked")
         .output()
         .unwrap();
-    std::fs::write("/tmp/localeval-host-file", "host").ok();
     let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = outcome["stdout"]["text"].as_str().unwrap();
     assert!(
@@ -650,4 +657,25 @@ fn an_interrupted_run_kills_its_sandbox_and_cleans_up() {
         );
         assert_nothing_left(pid);
     }
+}
+
+#[test]
+fn core_dumps_are_off_and_rlimits_are_set() {
+    if !require_sandbox("rlimits") {
+        return;
+    }
+    let run = run_json(&[
+        "--open-files",
+        "64",
+        "--",
+        "/bin/bash",
+        "-c",
+        "ulimit -c; ulimit -Hc; ulimit -n; ulimit -r; ulimit -e",
+    ]);
+    assert_eq!(verdict(&run), "OK", "{}", run.outcome);
+    assert_eq!(
+        stdout(&run).split_whitespace().collect::<Vec<_>>(),
+        ["0", "0", "64", "0", "0"],
+        "core soft/hard, open files, rtprio, nice"
+    );
 }
