@@ -6,7 +6,7 @@
 //! Nothing here decides policy; the callers do. Every `unsafe` block says why it holds.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// A failed system call: which one, with which arguments, and the errno.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -926,6 +926,20 @@ pub fn write(fd: RawFd, buf: &[u8]) -> SysResult<usize> {
     }
 }
 
+/// Fills `buf` from a blocking fd; `Ok(false)` when end of file comes first.
+pub fn read_exact(fd: &impl AsRawFd, buf: &mut [u8]) -> SysResult<bool> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read(fd.as_raw_fd(), &mut buf[filled..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => filled += n,
+            Err(e) if e.errno == libc::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
 pub fn write_all(fd: &impl AsRawFd, mut buf: &[u8]) -> SysResult<()> {
     while !buf.is_empty() {
         let n = write(fd.as_raw_fd(), buf)?;
@@ -1076,6 +1090,21 @@ pub fn socketpair() -> SysResult<(OwnedFd, OwnedFd)> {
 }
 
 const CMSG_SPACE_ONE_FD: usize = 24; // CMSG_SPACE(sizeof(int)) on 64-bit Linux
+
+/// In a freshly forked child: moves `fd` to 3 and closes every fd above it, so that nothing
+/// the parent held open (other children's sockets) stays open here. Handles the parent
+/// kept for other fds must not be dropped in the child.
+pub fn keep_only(fd: OwnedFd) -> SysResult<OwnedFd> {
+    let raw = fd.into_raw_fd();
+    if raw != 3 {
+        dup3_cloexec(raw, 3)?;
+        // SAFETY: `raw` came from an OwnedFd given up above; it is closed exactly once.
+        unsafe { libc::close(raw) };
+    }
+    close_from(4)?;
+    // SAFETY: fd 3 now holds the socket, and nothing else owns that number.
+    Ok(unsafe { OwnedFd::from_raw_fd(3) })
+}
 
 /// Sends one byte and one fd over a unix socket (SCM_RIGHTS).
 pub fn send_fd(socket: &OwnedFd, fd: RawFd) -> SysResult<()> {
