@@ -152,7 +152,10 @@ fn a_pull_over_http_streams_its_progress_and_lands_in_the_store() {
     let record = &records[0];
     assert_eq!(last["image"], reference);
     assert_eq!(last["root_digest"], record.digest);
-    assert_eq!(last["digest"], record.digest, "not an index: the same digest");
+    assert_eq!(
+        last["digest"], record.digest,
+        "not an index: the same digest"
+    );
     assert_eq!(last["size"], record.size);
     assert_eq!(last["cached"], false);
     assert_eq!(resolved["digest"], record.digest);
@@ -164,7 +167,9 @@ fn a_pull_over_http_streams_its_progress_and_lands_in_the_store() {
             .iter()
             .filter(|l| status(l) == "downloading" && l["digest"] == *digest)
             .collect();
-        let final_progress = progress.last().unwrap_or_else(|| panic!("{digest}: {lines:?}"));
+        let final_progress = progress
+            .last()
+            .unwrap_or_else(|| panic!("{digest}: {lines:?}"));
         assert_eq!(final_progress["completed"], final_progress["total"]);
         assert!(lines
             .iter()
@@ -189,7 +194,10 @@ fn a_pull_over_http_streams_its_progress_and_lands_in_the_store() {
     let last = lines.last().unwrap();
     assert_eq!(status(last), "success", "{lines:?}");
     assert_eq!(last["cached"], true);
-    assert!(!lines.iter().any(|l| status(l) == "downloading"), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| status(l) == "downloading"),
+        "{lines:?}"
+    );
 
     // An allowed image the registry does not have: the stream ends with the error.
     let lines = pull_lines(&s.server, &s.registry.reference("no-such-image"));
@@ -204,11 +212,7 @@ fn a_pull_over_http_streams_its_progress_and_lands_in_the_store() {
     // Refused before anything starts: images the configuration does not list, plain HTTP
     // to a registry it does not list, and what is not a reference at all.
     let other = s.registry.reference("layered");
-    let (code, body) = post(
-        &s.server,
-        "/api/v1/images/pull",
-        &json!({ "image": other }),
-    );
+    let (code, body) = post(&s.server, "/api/v1/images/pull", &json!({ "image": other }));
     assert_eq!(code, 403, "{body}");
     let error = body["error"].as_str().unwrap();
     assert!(
@@ -326,7 +330,10 @@ fn concurrent_http_pulls_of_one_image_download_each_blob_once() {
                     .any(|l| status(l) == "downloading" && l["digest"] == *digest)
             })
             .count();
-        assert_eq!(downloaded_by, 1, "{digest} downloaded {downloaded_by} times");
+        assert_eq!(
+            downloaded_by, 1,
+            "{digest} downloaded {downloaded_by} times"
+        );
         let cached_for = streams
             .iter()
             .filter(|lines| {
@@ -386,8 +393,10 @@ fn a_client_gone_mid_pull_leaves_no_image_and_the_next_pull_completes() {
     let last = lines.last().unwrap();
     assert_eq!(status(last), "success", "{lines:?}");
     assert_eq!(last["root_digest"], probe.digest);
-    assert!(lines.iter().any(|l| *l
-        == json!({"status": "downloaded", "digest": probe.config_digest, "cached": true})));
+    assert!(lines
+        .iter()
+        .any(|l| *l
+            == json!({"status": "downloaded", "digest": probe.config_digest, "cached": true})));
     assert_eq!(store.list().unwrap().len(), 1);
     assert_no_locks_left(&s.store);
 }

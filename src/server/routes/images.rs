@@ -217,7 +217,8 @@ pub async fn pull(
     State(state): State<Shared>,
     ApiJson(request): ApiJson<PullRequest>,
 ) -> Result<Response, ApiError> {
-    let reference = ImageRef::parse(&request.image).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let reference =
+        ImageRef::parse(&request.image).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let name = reference.to_string();
     if !allowed(&state, &name) {
         return Err(ApiError::new(
@@ -256,7 +257,9 @@ pub async fn pull(
     };
 
     let (tx, rx) = mpsc::unbounded_channel();
-    let _ = tx.send(PullLine::PullingManifest { image: name.clone() });
+    let _ = tx.send(PullLine::PullingManifest {
+        image: name.clone(),
+    });
     let lines = Arc::new(Lines {
         tx: tx.clone(),
         last: Mutex::new(HashMap::new()),
