@@ -5,8 +5,10 @@
 //!   blobs/sha256/<hex>     verified blobs (indexes, manifests, configs, layers)
 //!   roots/<hex>            unpacked roots, by manifest digest, ready for the jail
 //!   tmp/                   partial downloads (<hex>.partial, kept for resuming), unpacks
-//!   locks/                 flock files: blob-<hex>, root-<hex>, use-<hex>, gc, index
+//!   locks/                 flock files: blob-<hex>, root-<hex>, use-<hex>, gc, index,
+//!                          each removed when its last holder lets go (`LockFile`)
 //!   images.json            the records: reference -> manifest, config summary, last use
+//!                          (to the minute: `Store::record_use`)
 //! ```
 //!
 //! A root appears under `roots/` only by an atomic rename of a fully unpacked and prepared
@@ -250,7 +252,7 @@ pub struct Store {
 }
 
 /// How stale a recorded last use may get before a use rewrites it (see
-/// [`Store::record_use`]).
+/// `Store::record_use`).
 pub const LAST_USE_GRANULARITY_SECS: u64 = 60;
 
 fn now() -> u64 {
