@@ -579,8 +579,9 @@ fn rust_external_crates(code: &str) -> Vec<String> {
                 .trim_start_matches("::")
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .next()?;
-            (!name.is_empty() && !["std", "core", "alloc", "crate", "self", "super"].contains(&name))
-                .then(|| name.to_string())
+            (!name.is_empty()
+                && !["std", "core", "alloc", "crate", "self", "super"].contains(&name))
+            .then(|| name.to_string())
         })
         .collect();
     crates.dedup();

@@ -244,8 +244,7 @@ pub fn extract_code(
     if let Some(p) = prompt.map(str::trim_end).filter(|p| !p.is_empty()) {
         // An echoed prompt inside the block is harmless for Python (the full definition
         // follows), but a duplicate signature breaks other languages.
-        if fence_language(language) != "python" && code.trim_start().starts_with(p.trim_start())
-        {
+        if fence_language(language) != "python" && code.trim_start().starts_with(p.trim_start()) {
             code = code.trim_start()[p.trim_start().len()..].to_string();
         }
     }
