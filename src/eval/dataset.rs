@@ -538,11 +538,12 @@ fn go_imports(code: &str) -> Vec<String> {
             l
         } else if let Some(rest) = l.strip_prefix("import") {
             let rest = rest.trim_start();
-            if rest.starts_with('(') {
-                in_block = true;
-                rest[1..].trim_start()
-            } else {
-                rest
+            match rest.strip_prefix('(') {
+                Some(first) => {
+                    in_block = true;
+                    first.trim_start()
+                }
+                None => rest,
             }
         } else {
             continue;
@@ -826,7 +827,8 @@ mod tests {
             r#"{"name": "HumanEval_53_add", "language": "go_test.go", "prompt": "package add_test\n\n// Add two numbers\nfunc add(x int, y int) int {\n", "tests": "func TestAdd(t *testing.T) {}\n", "stop_tokens": ["\nfunc", "\n}"]}"#,
         );
         let d = load(&DatasetSpec::MultiLanguage(m), None, None).unwrap();
-        assert_eq!(d.problems[0].language, "go");
+        // The tests are a `go test` file: judged as one.
+        assert_eq!(d.problems[0].language, "go-test");
         assert_eq!(d.problems[0].entry_point.as_deref(), Some("add"));
         assert_eq!(d.problems[0].stop, vec!["\nfunc", "\n}"]);
         let x = write(
@@ -837,6 +839,21 @@ mod tests {
         let d = load(&DatasetSpec::MultiLanguage(x), None, None).unwrap();
         assert_eq!(d.problems[0].language, "cpp");
         assert_eq!(d.problems[0].id, "CPP/0");
+    }
+
+    #[test]
+    fn go_imports_and_rust_crates_are_read() {
+        let go = "package x_test\n\nimport (\n    \"testing\"\n    a \"github.com/stretchr/testify/assert\"\n)\nimport \"fmt\"\nfunc f() { s := \"import (\" }\n";
+        assert_eq!(
+            go_imports(go),
+            vec!["testing", "github.com/stretchr/testify/assert", "fmt"]
+        );
+        assert!(is_go_test("func TestAdd(t *testing.T) {\n}\n"));
+        assert!(!is_go_test("func main() {\n}\n"));
+        let rust = "fn main(){}\n\nuse std::{slice::Iter, cmp::max};\nuse rand::Rng;\nuse regex::Regex;\nuse md5;\nuse std::any::Any;\n";
+        assert_eq!(rust_external_crates(rust), vec!["rand", "regex", "md5"]);
+        assert!(rust_external_crates("use std::collections::HashMap;\n").is_empty());
+        assert!(is_rust_test("mod tests {\n    #[test]\n    fn t() {}\n}\n"));
     }
 
     #[test]

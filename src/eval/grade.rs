@@ -234,6 +234,59 @@ mod tests {
     }
 
     #[test]
+    fn multipl_e_java_gets_a_launcher_with_assertions_and_humaneval_x_java_does_not() {
+        let multipl_e = "import java.util.*;\nclass Problem {\n    public static long f() {\n        return 1;\n    }\n    public static void main(String[] args) {\n    assert(f() == 1);\n    }\n}\n";
+        let launcher = java_launcher(multipl_e).unwrap();
+        assert!(launcher.contains("public class Main"));
+        assert!(launcher.contains("setDefaultAssertionStatus(true)"));
+        assert!(launcher.contains("Problem.main(args)"));
+        let humaneval_x = "class Solution {\n}\npublic class Main {\n    public static void main(String[] a) {}\n}\n";
+        assert_eq!(java_launcher(humaneval_x), None);
+        assert_eq!(java_launcher("class Other {}"), None);
+    }
+
+    #[test]
+    fn quiet_programs_fail_on_any_output() {
+        let problem = Problem {
+            id: "JavaScript/0".into(),
+            title: "f".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "javascript".into(),
+            prompt: String::new(),
+            style: PromptStyle::Completion,
+            entry_point: None,
+            stop: vec![],
+            judge: Judge::Program {
+                prefix: String::new(),
+                suffix: String::new(),
+                quiet: true,
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        let program = &test_programs(&problem, "f()")[0];
+        let result = |stdout: &str, stderr: &str| ExecResult {
+            verdict: Verdict::Ok,
+            exit_code: Some(0),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            wall_ms: 5,
+            cpu_ms: 5,
+            peak_memory_bytes: 0,
+            rootfs: "host".into(),
+            rootfs_digest: None,
+            wall_limit_ms: 1000,
+            error: None,
+        };
+        assert!(judge_test(&problem, program, &result("", "")).passed);
+        let wa = judge_test(&problem, program, &result("", "Assertion failed\n"));
+        assert_eq!((wa.verdict.as_str(), wa.passed), ("WA", false));
+        assert!(!judge_test(&problem, program, &result("debug\n", "")).passed);
+    }
+
+    #[test]
     fn stop_sequences_cut_completions() {
         let stop = vec!["\ndef".to_string(), "\nprint".to_string()];
         assert_eq!(
