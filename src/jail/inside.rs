@@ -127,10 +127,9 @@ pub fn init_main(mut child: ChildSide) -> ! {
 /// inside the jail"). Everything up to `announce_ready` depends only on the sandbox's
 /// shape, so a sandbox can be built ahead and wait there for its run.
 fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError> {
-    wait_for_supervisor(child)?; // uid/gid maps written, placed in the run's cgroup
+    wait_for_supervisor(child)?; // uid/gid maps written
     sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
-    sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
     let root_dir = open_root_dir(child)?; // while still the service's own host id
                                           // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
                                           // init creates in the new tmpfs mounts must be owned by an id mapped in this user
@@ -147,6 +146,11 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
     sys::sethostname(SANDBOX_HOSTNAME).at("set hostname")?;
     sys::bring_loopback_up().at("bring lo up")?; // the only interface of the new net namespace
     sys::chdir(Path::new(crate::rootfs::WORKSPACE)).at("enter workspace")?;
+    // The supervisor moves this process into the run's cgroup while the steps above run
+    // (on cgroup v1 a move waits out an RCU grace period, ~10 ms); nothing of the user's
+    // has run yet. The cgroup namespace is entered once inside, so it is rooted there.
+    wait_for_supervisor(child)?; // placed in the run's cgroup
+    sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
     drop_all_capabilities(child, "drop capabilities")?; // every set, bounding and ambient too
     sys::set_no_new_privs().at("no_new_privs")?;
     // Seccomp is the last privileged step: what the program's process still does after
@@ -161,8 +165,9 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
     Ok((program, pid))
 }
 
-/// Blocks until the supervisor has written the uid/gid maps and placed this process in its
-/// cgroup. End of file means the supervisor gave up: exit without doing anything.
+/// Blocks until the supervisor says go (once the uid/gid maps are written, once this
+/// process is in its cgroup). End of file means the supervisor gave up: exit without doing
+/// anything.
 fn wait_for_supervisor(child: &ChildSide) -> Result<(), SetupError> {
     let mut byte = [0u8; 1];
     match sys::read(child.order_read.as_raw_fd(), &mut byte).at("wait for supervisor")? {

@@ -400,8 +400,12 @@ impl Sandbox {
         };
         // From here on, an error drops the sandbox: the init sees its order pipe close
         // (or is killed) and the cgroup is removed.
-        place_child(host, host_uid, sandbox.teardown.cgroup(), pid)?;
+        write_id_maps(host, host_uid, pid)?;
         sys::write_all(&sandbox.order, b"g").at("release child")?;
+        // The init builds the sandbox meanwhile, and waits for the second byte before it
+        // drops its capabilities and takes its run.
+        place_in_cgroup(sandbox.teardown.cgroup(), pid)?;
+        sys::write_all(&sandbox.order, b"c").at("release child")?;
         sandbox.wait_until_ready(abort)?;
         Ok(sandbox)
     }
@@ -656,9 +660,9 @@ pub fn report(
     }
 }
 
-/// Writes the child's uid/gid maps and puts it in the run's cgroup, before it runs
-/// anything (DESIGN.md: parent places the child in its cgroup, then writes the maps).
-fn place_child(host: &Host, host_id: u32, cgroup: &RunCgroup, pid: i32) -> Result<(), SetupError> {
+/// Puts the child in the run's cgroup, before anything of the user's runs in it (the init
+/// builds the sandbox meanwhile and waits for the word before it takes its run).
+fn place_in_cgroup(cgroup: &RunCgroup, pid: i32) -> Result<(), SetupError> {
     cgroup.add(pid).map_err(|e| SetupError {
         step: "place child in cgroup".into(),
         source: SysError {
@@ -666,7 +670,11 @@ fn place_child(host: &Host, host_id: u32, cgroup: &RunCgroup, pid: i32) -> Resul
             args: e.to_string(),
             errno: libc::EIO,
         },
-    })?;
+    })
+}
+
+/// Writes the child's uid/gid maps, before it does anything.
+fn write_id_maps(host: &Host, host_id: u32, pid: i32) -> Result<(), SetupError> {
     let proc = format!("/proc/{pid}");
     let write = |file: &str, content: String| {
         let path = format!("{proc}/{file}");
