@@ -6,6 +6,7 @@
 //! of it. Every function takes the cgroupfs root and the proc texts as parameters, so the
 //! parsing and layout logic is tested against a temp dir.
 
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -628,6 +629,15 @@ impl RunCgroup {
             .iter()
             .find(|(c, _)| *c == Controller::All || *c == controller)
             .map(|(_, d)| d.as_path())
+    }
+
+    /// The v2 cgroup's directory, opened for clone3 `CLONE_INTO_CGROUP`.
+    pub fn v2_dir(&self) -> Option<OwnedFd> {
+        if !self.v2 {
+            return None;
+        }
+        let dir = self.dir(Controller::All)?;
+        std::fs::File::open(dir).ok().map(OwnedFd::from)
     }
 
     /// Writes the memory, pids and CPU limits (again: a sandbox built ahead gets its run's

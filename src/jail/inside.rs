@@ -98,6 +98,8 @@ pub struct ChildSide<'a> {
     pub stdio: Option<[OwnedFd; 3]>,
     /// The parent's end of every pipe: closed first thing in the child.
     pub parent_fds: Vec<OwnedFd>,
+    /// The run cgroup's directory the clone used; closed first thing in the child.
+    pub cgroup_dir: Option<OwnedFd>,
 }
 
 /// The program's command line, environment and limits, ready for execve.
@@ -111,6 +113,7 @@ struct Program {
 /// The sandbox's init. Never returns.
 pub fn init_main(mut child: ChildSide) -> ! {
     drop(std::mem::take(&mut child.parent_fds));
+    drop(child.cgroup_dir.take());
     match build_sandbox(&child) {
         Ok((program, pid)) => {
             drop(child.stdio.take());

@@ -355,8 +355,27 @@ impl Sandbox {
         sys::set_pipe_size(pipes.stdout.1.as_raw_fd(), 1 << 20);
         sys::set_pipe_size(pipes.stderr.1.as_raw_fd(), 1 << 20);
 
-        let (pid, pidfd) = match sys::clone_process(sys::CLONE_SANDBOX_NAMESPACES).at("clone")? {
+        // On cgroup v2 the init starts in the run's cgroup; elsewhere it is moved there
+        // while it builds the sandbox.
+        let cgroup_dir = cgroup.v2_dir();
+        let cloned = sys::clone_process(
+            sys::CLONE_SANDBOX_NAMESPACES,
+            cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()),
+        )
+        .at("clone")?;
+        let (cloned, placed) = match cloned {
+            Some(forked) => (forked, cgroup_dir.is_some()),
+            None => (
+                sys::clone_process(sys::CLONE_SANDBOX_NAMESPACES, None)
+                    .at("clone")?
+                    .expect("a plain clone has no fallback"),
+                false,
+            ),
+        };
+        let (pid, pidfd) = match cloned {
             Forked::Child => inside::init_main(ChildSide {
+                // The host cgroup directory is no business of the sandbox.
+                cgroup_dir: cgroup_dir,
                 shape,
                 host,
                 order_read: pipes.order.0,
@@ -374,6 +393,7 @@ impl Sandbox {
             }),
             Forked::Parent { pid, pidfd } => (pid, pidfd),
         };
+        drop(cgroup_dir);
         // The parent keeps only its own ends.
         let Pipes {
             order,
@@ -404,7 +424,9 @@ impl Sandbox {
         sys::write_all(&sandbox.order, b"g").at("release child")?;
         // The init builds the sandbox meanwhile, and waits for the second byte before it
         // drops its capabilities and takes its run.
-        place_in_cgroup(sandbox.teardown.cgroup(), pid)?;
+        if !placed {
+            place_in_cgroup(sandbox.teardown.cgroup(), pid)?;
+        }
         sys::write_all(&sandbox.order, b"c").at("release child")?;
         sandbox.wait_until_ready(abort)?;
         Ok(sandbox)
