@@ -1267,7 +1267,7 @@ mod tests {
     #[test]
     fn clone_refuses_a_multithreaded_process() {
         let _t = std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_secs(1)));
-        match clone_process(0) {
+        match clone_process(0, None) {
             Err(e) => assert!(e.args.contains("single-threaded"), "{e}"),
             Ok(_) => panic!("clone from a multithreaded test process must be refused"),
         }

@@ -375,7 +375,7 @@ impl Sandbox {
         let (pid, pidfd) = match cloned {
             Forked::Child => inside::init_main(ChildSide {
                 // The host cgroup directory is no business of the sandbox.
-                cgroup_dir: cgroup_dir,
+                cgroup_dir,
                 shape,
                 host,
                 order_read: pipes.order.0,
