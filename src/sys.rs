@@ -1092,15 +1092,26 @@ pub fn is_executable(path: &CStr) -> bool {
 
 /// Installs a compiled seccomp BPF program on the calling thread (no TSYNC: the caller is
 /// single-threaded).
-pub fn install_seccomp(program: &seccompiler::BpfProgram) -> SysResult<()> {
-    seccompiler::apply_filter(program).map_err(|e| SysError {
-        call: "seccomp".into(),
-        args: format!(
-            "SECCOMP_SET_MODE_FILTER, {} instructions: {e}",
-            program.len()
-        ),
-        errno: last_errno(),
-    })
+pub fn install_seccomp(program: &[crate::jail::seccomp::Instruction]) -> SysResult<()> {
+    set_no_new_privs()?;
+    let fprog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: `Instruction` is `#[repr(C)]` with the layout of `struct sock_filter`; the
+    // kernel copies the program during the call and `fprog` outlives it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    check(ret, "seccomp", || {
+        format!("SECCOMP_SET_MODE_FILTER, 0, {} instructions", program.len())
+    })?;
+    Ok(())
 }
 
 /// Makes a raw system call with integer arguments and returns the result or the errno.

@@ -158,8 +158,7 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
     sys::set_no_new_privs().at("no_new_privs")?;
     // Seccomp is the last privileged step: what the program's process still does after
     // the fork (new session, stdio, rlimits, closing fds, execve) is all allowed by the
-    // filter, so the init installs it once here and the program inherits it, instead of
-    // the kernel taking in the same two filters twice per run.
+    // filter, so the init installs it once here and the program inherits it.
     child.host.seccomp.install().at("install seccomp")?;
     announce_ready(child)?; // the sandbox is built; it may wait here for its run
     let program = receive_order(child)?; // the run: files, command line, environment, rlimits
