@@ -382,7 +382,8 @@ pub struct JudgeArgs {
     /// The k of pass@k (reported where every task has at least k samples).
     #[arg(long, default_value = "1,10,100", value_delimiter = ',')]
     pub k: Vec<u64>,
-    /// Executions at once (default: the number of CPUs).
+    /// Executions at once (default: twice the number of CPUs, at most 64: a sandboxed run
+    /// waits on its setup part of the time, so one per CPU leaves them idle).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
     /// Answer language of samples without a "language" field, and of the reference
@@ -472,6 +473,7 @@ pub fn judge(args: JudgeArgs) -> Result<ExitCode> {
             std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
+                .saturating_mul(2)
                 .min(MAX_DEFAULT_JOBS)
         })
         .max(1);
