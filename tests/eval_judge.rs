@@ -478,3 +478,78 @@ fn the_projects_problems_are_judged_by_their_tests() {
     assert_eq!(v["summary"]["passed"], 3, "{v}");
     assert_eq!(v["pass_at_k"]["pass@1"], 1.0, "{v}");
 }
+
+/// Kills the `localeval serve` it holds when dropped (also when a test panics).
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn samples_can_run_on_a_localeval_serve_instance() {
+    if !common::require_sandbox("samples_can_run_on_a_localeval_serve_instance") {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Server(
+        Command::new(common::binary())
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--rate-limit",
+                "off",
+            ])
+            .env("LOCALEVAL_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while reqwest::blocking::get(format!("{url}/ping")).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "localeval serve did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_humaneval(dir.path());
+    let samples = dir.path().join("s.jsonl");
+    write_jsonl(
+        &samples,
+        &[
+            json!({"task_id": "T/0", "completion": "    return a + b\n"}),
+            json!({"task_id": "T/1", "completion": "    return x\n"}),
+        ],
+    );
+    let v = judge_json(&[
+        "--dataset",
+        &format!("humaneval:{}", data.display()),
+        "--samples",
+        samples.to_str().unwrap(),
+        "--sandbox-url",
+        &url,
+    ]);
+    assert!(v["sandbox"].as_str().unwrap().starts_with("remote:"), "{v}");
+    let results: Vec<Value> = lines(&dir.path().join("s.jsonl_results.jsonl"))
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        (&results[0]["result"], &results[1]["result"]),
+        (&json!("passed"), &json!("failed: ")),
+        "{v}"
+    );
+    drop(server);
+}

