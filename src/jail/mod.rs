@@ -152,10 +152,16 @@ impl Default for HostConfig {
             slot_dir: PathBuf::from("/run/localeval/slots"),
             seccomp_profile: None,
             cgroup_mode: None,
-            ready_sandboxes: std::thread::available_parallelism()
-                .map(|n| n.get() as u32)
-                .unwrap_or(2)
-                .max(2),
+            // LOCALEVAL_READY_SANDBOXES overrides; 0 turns building ahead off.
+            ready_sandboxes: std::env::var("LOCALEVAL_READY_SANDBOXES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get() as u32)
+                        .unwrap_or(2)
+                        .max(2)
+                }),
         }
     }
 }

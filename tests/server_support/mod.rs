@@ -139,7 +139,7 @@ impl Drop for Server {
     }
 }
 
-fn parent_of(pid: u32) -> Option<u32> {
+pub fn parent_of(pid: u32) -> Option<u32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces: parse after the last ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
