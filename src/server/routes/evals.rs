@@ -99,6 +99,9 @@ pub struct EvalRequest {
     /// Pull a model the (Ollama) server lacks (default true).
     #[serde(default)]
     pub pull: Option<bool>,
+    /// Stream the model's answers (default true); false asks for whole answers.
+    #[serde(default)]
+    pub stream: Option<bool>,
     /// Calibrate time limits on this host from the reference solutions (default true).
     #[serde(default)]
     pub calibrate: Option<bool>,
@@ -326,6 +329,12 @@ pub fn run_config_of(state: &Shared, r: &EvalRequest) -> Result<RunConfig, ApiEr
     backend.timeout_ms = r.gen_timeout_secs.unwrap_or(300).max(1) * 1000;
     backend.retries = r.retries.unwrap_or(3).min(10);
     backend.concurrency = concurrency;
+    backend.stream = r.stream.unwrap_or(true);
+    // https model servers with a private CA: the server's operator names the CA file (a
+    // client cannot point the server at files of its own choosing).
+    backend.ca_cert = std::env::var_os("LOCALEVAL_CA_CERT")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
     let mut config = RunConfig::new(&dataset, models, backend);
     config.language = r.language.clone();
     config.style = r.style.map(|s| match s {
