@@ -482,3 +482,61 @@ async fn a_slow_first_token_within_the_timeout_is_fine_past_it_a_timeout() {
     );
     assert_eq!(d.hits("/v1/chat/completions"), 3);
 }
+
+#[tokio::test]
+async fn https_model_servers_with_a_private_ca() {
+    let tls = support::Tls::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &tls.ca_pem).unwrap();
+    for (kind, gen_path) in [
+        (BackendKind::Ollama, "/api/chat"),
+        (BackendKind::Openai, "/v1/chat/completions"),
+    ] {
+        let d = support::start_tls(&["m"], always("over tls"), &tls).await;
+        assert!(d.url.starts_with("https://127.0.0.1:"), "{}", d.url);
+        // Without the CA: a certificate error that says what to do, not retried.
+        let b = Backend::new(config(kind, &d.url));
+        let e = b.prepare("m", false, &no_progress()).await.unwrap_err();
+        assert!(matches!(e, BackendError::Tls { .. }), "{kind:?}: {e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("certificate") && msg.contains("--ca-cert") && msg.contains(&d.url),
+            "{msg}"
+        );
+        eprintln!("{kind:?} without the CA: {msg}");
+        assert!(!e.retryable());
+        let e = b.generate(&chat("m", "q")).await.unwrap_err();
+        assert!(matches!(e, BackendError::Tls { .. }), "{kind:?}: {e}");
+        assert_eq!(d.hits(gen_path), 0, "no request got past the handshake");
+        // With it: the whole exchange works, streamed.
+        let mut c = config(kind, &d.url);
+        c.ca_cert = Some(ca.clone());
+        let b = Backend::new(c);
+        b.prepare("m", false, &no_progress()).await.unwrap();
+        let g = b.generate(&chat("m", "q")).await.unwrap();
+        assert_eq!(g.text, "over tls");
+        assert_eq!(d.hits(gen_path), 1);
+    }
+    // A CA file that is missing or holds no certificate is its own clear error.
+    let d = support::start_tls(&["m"], always("x"), &tls).await;
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    for (path, expected) in [
+        (dir.path().join("missing.pem"), "No such file"),
+        (not_pem, "no PEM certificate"),
+    ] {
+        let mut c = config(BackendKind::Openai, &d.url);
+        c.ca_cert = Some(path.clone());
+        let e = Backend::new(c)
+            .prepare("m", false, &no_progress())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, BackendError::CaCert { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(expected),
+            "{msg}"
+        );
+    }
+}

@@ -389,8 +389,13 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
     }
 }
 
-/// `localeval eval ... --json`; its JSON summary.
-fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
+/// `localeval eval ... --json` with `extra` arguments; its output.
+fn eval_cli_output(
+    url: &str,
+    dir: &Path,
+    sandbox_urls: &[&str],
+    extra: &[&str],
+) -> std::process::Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_localeval"));
     c.arg("eval")
         .args([
@@ -420,13 +425,20 @@ fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
         .arg(dir.join("db.sqlite"))
         .arg("--out")
         .arg(dir.join("report"))
+        .args(extra)
         .env("LOCALEVAL_LOG", "warn")
+        .env_remove("LOCALEVAL_CA_CERT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for u in sandbox_urls {
         c.args(["--sandbox-url", u]);
     }
-    let out = c.output().unwrap();
+    c.output().unwrap()
+}
+
+/// `localeval eval ... --json`; its JSON summary.
+fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
+    let out = eval_cli_output(url, dir, sandbox_urls, &[]);
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -434,6 +446,51 @@ fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn eval_against_an_https_model_server_needs_its_ca() {
+    if !require_sandbox("eval_against_an_https_model_server") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tls = support::Tls::generate();
+    let double = rt.block_on(support::start_tls(&["good", "bad"], script(), &tls));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &tls.ca_pem).unwrap();
+
+    // Without the CA: the run stops at the model check with a certificate error.
+    let out = eval_cli_output(&double.url, &dir.path().join("plain"), &[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("invalid peer certificate") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    assert_eq!(double.generation_hits(), 0);
+
+    // With it: the whole evaluation, streamed over https.
+    let out = eval_cli_output(
+        &double.url,
+        &dir.path().join("tls"),
+        &[],
+        &["--ca-cert", ca.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["status"], "complete", "{summary}");
+    assert_expected_scores(&summary["scores"]);
+    assert_eq!(double.hits("/v1/chat/completions"), 12);
+    assert_eq!(double.last_body()["stream"], true);
 }
 
 #[test]

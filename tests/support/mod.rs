@@ -680,8 +680,14 @@ async fn v1_completions(State(s): State<Arc<DoubleState>>, body: Bytes) -> Respo
     v1_like(s, "/v1/completions", body).await
 }
 
-/// Starts a double serving both APIs (as Ollama does) on a free loopback port.
-pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double {
+/// Starts a double serving both APIs (as Ollama does) on a free loopback port, over https
+/// with `tls`.
+async fn start_with(
+    models: &[&str],
+    pullable: &[&str],
+    script: Script,
+    tls: Option<&Tls>,
+) -> Double {
     let state = Arc::new(DoubleState {
         models: Mutex::new(models.iter().map(|m| m.to_string()).collect()),
         pullable: pullable.iter().map(|m| m.to_string()).collect(),
@@ -703,11 +709,110 @@ pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double
         .route("/v1/completions", post(v1_completions))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let addr = listener.local_addr().unwrap();
+    let (url, task) = match tls {
+        None => (
+            format!("http://{addr}"),
+            tokio::spawn(async move {
+                axum::serve(listener, app).await.unwrap();
+            }),
+        ),
+        Some(tls) => {
+            let listener = TlsListener {
+                tcp: listener,
+                acceptor: tokio_rustls::TlsAcceptor::from(tls.server.clone()),
+            };
+            (
+                format!("https://{addr}"),
+                tokio::spawn(async move {
+                    axum::serve(listener, app).await.unwrap();
+                }),
+            )
+        }
+    };
     Double { url, state, task }
+}
+
+/// Starts a double serving both APIs on a free loopback port.
+pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double {
+    start_with(models, pullable, script, None).await
+}
+
+/// The same double over https, with `tls`'s certificate.
+pub async fn start_tls(models: &[&str], script: Script, tls: &Tls) -> Double {
+    start_with(models, &[], script, Some(tls)).await
+}
+
+/// A private CA and a server certificate it signed for 127.0.0.1 and localhost, made
+/// fresh for the test (as a local model server with its own CA would have).
+pub struct Tls {
+    /// The CA's certificate, PEM: what a client must trust.
+    pub ca_pem: String,
+    server: Arc<tokio_rustls::rustls::ServerConfig>,
+}
+
+impl Tls {
+    pub fn generate() -> Tls {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        use tokio_rustls::rustls;
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "localeval test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localeval test model server");
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Tls {
+            ca_pem: ca_cert.pem(),
+            server: Arc::new(server),
+        }
+    }
+}
+
+/// TLS on accepted connections; a failed handshake (a client that does not trust the
+/// certificate) drops that connection and the listener goes on.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            let handshake = self.acceptor.accept(tcp);
+            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
 }
 
 /// A script that answers every prompt with the same text.
