@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -66,6 +67,8 @@ pub struct DoubleState {
     pub version: String,
     /// The JSON bodies of the generation requests, in order.
     pub bodies: Mutex<Vec<Value>>,
+    /// OpenAI-compatible answers being generated or sent now.
+    pub open_answers: Arc<AtomicUsize>,
 }
 
 pub struct Double {
@@ -83,6 +86,11 @@ impl Drop for Double {
 impl Double {
     pub fn hits(&self, path: &str) -> usize {
         *self.state.hits.lock().unwrap().get(path).unwrap_or(&0)
+    }
+
+    /// OpenAI-compatible answers being generated or sent now.
+    pub fn open_answers(&self) -> usize {
+        self.state.open_answers.load(Ordering::SeqCst)
     }
 
     /// The body of the last generation request.
@@ -178,14 +186,42 @@ fn shape(text: &str, stop: &[String], num_predict: Option<usize>) -> (Vec<String
 /// sends them before its first token), then the rest; `cut` drops the connection after the
 /// last chunk instead of ending the body.
 fn streamed(chunks: Vec<String>, cut: bool, delay: Duration, content_type: &str) -> Response {
+    streamed_while(chunks, cut, delay, content_type, None)
+}
+
+/// Counts an answer being sent until it is dropped: sent whole, or abandoned by a client
+/// that closed the connection.
+pub struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(counter: &Arc<AtomicUsize>) -> Open {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Open(counter.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// [`streamed`], holding `open` until the body is over.
+fn streamed_while(
+    chunks: Vec<String>,
+    cut: bool,
+    delay: Duration,
+    content_type: &str,
+    open: Option<Open>,
+) -> Response {
     let stream = futures_util::stream::unfold(
-        (chunks.into_iter(), cut, delay),
-        |(mut it, cut, delay)| async move {
+        (chunks.into_iter(), cut, delay, open),
+        |(mut it, cut, delay, open)| async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             match it.next() {
-                Some(c) => Some((Ok(Bytes::from(c)), (it, cut, Duration::ZERO))),
+                Some(c) => Some((Ok(Bytes::from(c)), (it, cut, Duration::ZERO, open))),
                 None if cut => Some((
                     {
                         // What was sent reaches the client before the connection drops.
@@ -195,7 +231,7 @@ fn streamed(chunks: Vec<String>, cut: bool, delay: Duration, content_type: &str)
                             "the double drops the connection",
                         ))
                     },
-                    (it, false, Duration::ZERO),
+                    (it, false, Duration::ZERO, open),
                 )),
                 None => None,
             }
@@ -484,6 +520,7 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         Err(e) => return openai_error(400, &e.to_string()),
     };
     s.bodies.lock().unwrap().push(v.clone());
+    let open = Open::new(&s.open_answers);
     let model = v["model"].as_str().unwrap_or("").to_string();
     if !s.has_model(&model) {
         return openai_error(404, &format!("model '{model}' not found"));
@@ -519,7 +556,7 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
     let stream = v["stream"].as_bool().unwrap_or(false);
     let max_tokens = v["max_tokens"].as_u64().map(|n| n as usize);
     if stream {
-        return v1_stream(&v, chat, &model, &prompt, &stop, max_tokens, answer);
+        return v1_stream(&v, chat, &model, &prompt, &stop, max_tokens, answer, open);
     }
     let (text, delay) = match answer {
         Answer::Status(code, message) => return openai_error(code, &message),
@@ -561,6 +598,7 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         Answer::Slow(d, t) => (t, d),
     };
     tokio::time::sleep(delay).await;
+    drop(open);
     let (toks, reason) = shape(&text, &stop, max_tokens);
     let content = toks.concat();
     let usage = usage_of(&prompt, toks.len());
@@ -595,6 +633,7 @@ fn v1_stream(
     stop: &[String],
     max_tokens: Option<usize>,
     answer: Answer,
+    open: Open,
 ) -> Response {
     let id = if chat { "chatcmpl-347" } else { "cmpl-347" };
     let object = if chat {
@@ -669,7 +708,7 @@ fn v1_stream(
         events.push(format!("data: {e}\n\n"));
     }
     events.push("data: [DONE]\n\n".into());
-    streamed(events, false, delay, SSE)
+    streamed_while(events, false, delay, SSE, Some(open))
 }
 
 async fn v1_chat(State(s): State<Arc<DoubleState>>, body: Bytes) -> Response {
@@ -696,6 +735,7 @@ async fn start_with(
         seen: Mutex::new(HashMap::new()),
         version: "0.12.6".into(),
         bodies: Mutex::new(Vec::new()),
+        open_answers: Arc::new(AtomicUsize::new(0)),
     });
     let app = Router::new()
         .route("/", get(root).head(root))

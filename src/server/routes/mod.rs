@@ -45,6 +45,7 @@ use super::{ApiError, Shared};
         evals::events,
         evals::report,
         evals::resume,
+        evals::cancel,
     ),
     components(schemas(
         super::wire::ExecuteRequest,
@@ -112,6 +113,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/judge", post(judge::judge))
         .route("/api/v1/evals", post(evals::start))
         .route("/api/v1/evals/{id}/resume", post(evals::resume))
+        .route("/api/v1/evals/{id}/cancel", post(evals::cancel))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
         .merge(executions)
