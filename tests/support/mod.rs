@@ -625,6 +625,7 @@ fn usage_of(prompt: &str, completion: usize) -> Value {
 /// one `data: {chunk}` event per token (the first chat delta carries the role), a chunk
 /// with the finish reason and an empty delta, a usage chunk with no choices when
 /// `stream_options.include_usage` asks for it, then `data: [DONE]`.
+#[allow(clippy::too_many_arguments)]
 fn v1_stream(
     v: &Value,
     chat: bool,
