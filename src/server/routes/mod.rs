@@ -3,6 +3,7 @@
 pub mod evals;
 pub mod execute;
 pub mod history;
+pub mod images;
 pub mod info;
 pub mod judge;
 
@@ -46,6 +47,8 @@ use super::{ApiError, Shared};
         evals::report,
         evals::resume,
         evals::cancel,
+        images::pull,
+        images::list,
     ),
     components(schemas(
         super::wire::ExecuteRequest,
@@ -70,6 +73,10 @@ use super::{ApiError, Shared};
         evals::EvalStatus,
         evals::EvalProgress,
         evals::EvalList,
+        images::PullRequest,
+        images::PullLine,
+        crate::image::ImageRecord,
+        crate::image::ImageConfig,
     ))
 )]
 pub struct ApiDoc;
@@ -114,6 +121,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/evals", post(evals::start))
         .route("/api/v1/evals/{id}/resume", post(evals::resume))
         .route("/api/v1/evals/{id}/cancel", post(evals::cancel))
+        .route("/api/v1/images/pull", post(images::pull))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
         .merge(executions)
@@ -129,6 +137,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/evals/{id}", get(evals::get))
         .route("/api/v1/evals/{id}/events", get(evals::events))
         .route("/api/v1/evals/{id}/report", get(evals::report))
+        .route("/api/v1/images", get(images::list))
         .route("/metrics", get(info::metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
