@@ -2,8 +2,11 @@
 //! the OpenAI-compatible model double, the real jail.
 //! - `/api/v1/evals`: start a run, stream and poll its progress, fetch its report, list,
 //!   resume; every bad request is a 400 with a JSON error.
+//! - `POST /api/v1/evals/{id}/cancel`: a run stops within a bound, nothing of it is left
+//!   running, it is stored as cancelled with its partial report, and it resumes.
 //! - `localeval eval --sandbox-url A --sandbox-url B`: executions spread over two servers,
 //!   the same scores as the in-process run.
+//! - `localeval eval` against an https model server: with `--ca-cert`, and without it.
 
 mod server_support;
 mod support;
@@ -15,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use server_support::{client, get, post, require_sandbox, Server};
+use server_support::{client, get, post, processes_with, require_sandbox, run_cgroups_of, Server};
 use support::{Answer, Asked};
 
 const FIXTURE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval");
@@ -373,6 +376,7 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
         "/api/v1/evals/{id}/events",
         "/api/v1/evals/{id}/report",
         "/api/v1/evals/{id}/resume",
+        "/api/v1/evals/{id}/cancel",
     ] {
         assert!(
             doc["paths"][path].is_object(),
@@ -389,8 +393,13 @@ fn bad_eval_requests_are_400_unknown_runs_404_and_the_routes_are_in_openapi() {
     }
 }
 
-/// `localeval eval ... --json`; its JSON summary.
-fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
+/// `localeval eval ... --json` with `extra` arguments; its output.
+fn eval_cli_output(
+    url: &str,
+    dir: &Path,
+    sandbox_urls: &[&str],
+    extra: &[&str],
+) -> std::process::Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_localeval"));
     c.arg("eval")
         .args([
@@ -420,13 +429,20 @@ fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
         .arg(dir.join("db.sqlite"))
         .arg("--out")
         .arg(dir.join("report"))
+        .args(extra)
         .env("LOCALEVAL_LOG", "warn")
+        .env_remove("LOCALEVAL_CA_CERT")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for u in sandbox_urls {
         c.args(["--sandbox-url", u]);
     }
-    let out = c.output().unwrap();
+    c.output().unwrap()
+}
+
+/// `localeval eval ... --json`; its JSON summary.
+fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
+    let out = eval_cli_output(url, dir, sandbox_urls, &[]);
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -434,6 +450,51 @@ fn eval_cli(url: &str, dir: &Path, sandbox_urls: &[&str]) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn eval_against_an_https_model_server_needs_its_ca() {
+    if !require_sandbox("eval_against_an_https_model_server") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tls = support::Tls::generate();
+    let double = rt.block_on(support::start_tls(&["good", "bad"], script(), &tls));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &tls.ca_pem).unwrap();
+
+    // Without the CA: the run stops at the model check with a certificate error.
+    let out = eval_cli_output(&double.url, &dir.path().join("plain"), &[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("invalid peer certificate") && stderr.contains("--ca-cert"),
+        "{stderr}"
+    );
+    assert_eq!(double.generation_hits(), 0);
+
+    // With it: the whole evaluation, streamed over https.
+    let out = eval_cli_output(
+        &double.url,
+        &dir.path().join("tls"),
+        &[],
+        &["--ca-cert", ca.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["status"], "complete", "{summary}");
+    assert_expected_scores(&summary["scores"]);
+    assert_eq!(double.hits("/v1/chat/completions"), 12);
+    assert_eq!(double.last_body()["stream"], true);
 }
 
 #[test]
@@ -569,4 +630,221 @@ fn an_eval_interrupted_by_a_server_restart_resumes_to_the_same_report() {
         "{asked} generations for 12 samples, {stored} judged before the restart"
     );
     second.assert_no_sandbox_left();
+}
+
+#[test]
+fn cancelling_an_eval_stops_it_quickly_leaves_nothing_running_and_it_resumes() {
+    if !require_sandbox("cancelling_an_eval") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("evals.sqlite");
+    let server = Server::start(&[
+        "--eval-dataset-dir",
+        FIXTURE_DIR,
+        "--eval-db",
+        db.to_str().unwrap(),
+    ]);
+    // "good" answers at once; "bad" takes a minute to answer the first time it is asked;
+    // "sleepy" answers the first time with a program that sleeps 3 s under a marker
+    // (in the sandbox, within the run's 5 s limit). Asked again (after the resume), both
+    // answer at once.
+    let marker = format!("localeval-cancel-marker-{}", std::process::id());
+    let inner = script();
+    let sleeper = format!(
+        "```python\nimport os, sys\nos.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(3)', '{marker}'])\n```"
+    );
+    let slow: support::Script = Arc::new(move |a: &Asked| match (a.model.as_str(), a.attempt) {
+        ("bad", 0) => match inner(a) {
+            Answer::Text(t) => Answer::Slow(Duration::from_secs(60), t),
+            other => other,
+        },
+        ("sleepy", 0) => Answer::Text(sleeper.clone()),
+        _ => inner(a),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let double = rt.block_on(support::start(&["good", "bad", "sleepy"], &[], slow));
+    let request = json!({
+        "models": ["good", "bad", "sleepy"], "dataset": format!("problems:{FIXTURE}"),
+        "backend": "openai", "url": double.url, "language": "python",
+        "samples": 2, "k": [1, 2], "concurrency": 18, "time_floor_ms": 5000,
+    });
+    let (status, created) = post(&server, "/api/v1/evals", &request);
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Mid-run: some samples judged, the slow generations in flight, a sleeper in the sandbox.
+    let until = Instant::now() + Duration::from_secs(60);
+    let (sleepers, cgroups) = loop {
+        let (_, run) = get(&server, &format!("/api/v1/evals/{id}"));
+        let pids = processes_with(&marker);
+        if run["progress"]["done"].as_u64().unwrap() >= 6 && !pids.is_empty() {
+            let cgroups: Vec<_> = pids.iter().flat_map(|p| run_cgroups_of(*p)).collect();
+            break (pids, cgroups);
+        }
+        assert_eq!(run["status"], "running", "{run}");
+        assert!(Instant::now() < until, "the run did not get going: {run}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        double.open_answers(),
+        6,
+        "bad's six slow answers are in flight"
+    );
+    let (_, health) = get(&server, "/health");
+    if health["cgroup_mode"] != "none" {
+        assert!(
+            !cgroups.is_empty(),
+            "the sleepers' run cgroups were not found"
+        );
+    }
+    // Someone watches the progress stream.
+    let events_url = server.url(&format!("/api/v1/evals/{id}/events?interval_ms=100"));
+    let watcher = std::thread::spawn(move || {
+        let stream = client().get(events_url).send().unwrap();
+        BufReader::new(stream)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap())
+            .collect::<Vec<Value>>()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+
+    let cancelling = Instant::now();
+    let (status, cancelled) = post(&server, &format!("/api/v1/evals/{id}/cancel"), &json!({}));
+    let took = cancelling.elapsed();
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(
+        cancelled["message"].as_str().unwrap().contains("--resume"),
+        "{cancelled}"
+    );
+    assert!(took < Duration::from_secs(5), "cancel took {took:?}");
+    eprintln!("cancel answered in {took:?}");
+    // The progress stream ended, on the cancelled state.
+    let lines = watcher.join().unwrap();
+    // (The status is stored just before the run's task ends: a poll in between shows it
+    // once more.)
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    let first_cancelled = statuses.iter().position(|s| *s == "cancelled");
+    assert!(
+        first_cancelled.is_some_and(|i| i >= 1 && statuses.len() - i <= 2),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[..first_cancelled.unwrap()]
+            .iter()
+            .all(|s| *s == "running")
+            && statuses[first_cancelled.unwrap()..]
+                .iter()
+                .all(|s| *s == "cancelled"),
+        "{statuses:?}"
+    );
+    // Generation stopped: the slow answers were abandoned, nothing new is asked.
+    let asked = double.generation_hits();
+    let until = Instant::now() + Duration::from_secs(5);
+    while double.open_answers() > 0 {
+        assert!(
+            Instant::now() < until,
+            "{} answers still open",
+            double.open_answers()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        double.generation_hits(),
+        asked,
+        "asked the model after the cancel"
+    );
+    // The sleepers in the sandbox end within their limit; nothing of them is left.
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: Vec<u32> = sleepers
+            .iter()
+            .copied()
+            .filter(|p| processes_with(&marker).contains(p))
+            .collect();
+        let dirs: Vec<_> = cgroups.iter().filter(|d| d.exists()).collect();
+        if left.is_empty() && dirs.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "left after the cancel: processes {left:?}, cgroups {dirs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "the sandbox was clear {:?} after the cancel",
+        cancelling.elapsed()
+    );
+    server.assert_no_sandbox_left();
+
+    // The stored run: cancelled, its partial report fetchable.
+    let (_, run) = get(&server, &format!("/api/v1/evals/{id}"));
+    assert_eq!(run["status"], "cancelled", "{run}");
+    let done = run["progress"]["done"].as_u64().unwrap();
+    assert!((6..18).contains(&done), "{run}");
+    let (status, report) = get(&server, &format!("/api/v1/evals/{id}/report"));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["status"], "cancelled");
+    let models = report["models"].as_array().unwrap();
+    let judged: u64 = models.iter().map(|m| m["samples"].as_u64().unwrap()).sum();
+    assert_eq!(judged, done, "{report}");
+    let bad = models.iter().find(|m| m["model"] == "bad").unwrap();
+    assert_eq!(bad["samples"], 0, "bad never answered: {bad}");
+    // Cancelling again: not running.
+    let (status, again) = post(&server, &format!("/api/v1/evals/{id}/cancel"), &json!({}));
+    assert_eq!(status, 409, "{again}");
+    assert!(
+        again["error"].as_str().unwrap().contains("cancelled"),
+        "{again}"
+    );
+    let (status, _) = post(&server, "/api/v1/evals/run-nope/cancel", &json!({}));
+    assert_eq!(status, 404);
+
+    // Resumed, it completes, without asking again what it already had.
+    let (status, resumed) = post(&server, &format!("/api/v1/evals/{id}/resume"), &json!({}));
+    assert_eq!(status, 202, "{resumed}");
+    let until = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let (_, run) = get(&server, &format!("/api/v1/evals/{id}"));
+        if run["status"] != "running" {
+            break run;
+        }
+        assert!(Instant::now() < until, "the resumed run did not end: {run}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(run["status"], "complete", "{run}");
+    assert_eq!(run["progress"]["done"], 18, "{run}");
+    // Samples judged before the cancel are not redone; of the others, only bad's six (whose
+    // answers never came) are asked again, the rest reuse their stored generation.
+    let p = &run["progress"];
+    assert_eq!(p["generation_requests"], 6, "{run}");
+    assert_eq!(
+        p["cached_generations"].as_u64().unwrap() + 6,
+        18 - done,
+        "{run}"
+    );
+    let (_, report) = get(&server, &format!("/api/v1/evals/{id}/report"));
+    let bad = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "bad")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (bad["samples"].as_u64(), bad["passed"].as_u64()),
+        (Some(6), Some(2)),
+        "{bad}"
+    );
+    server.assert_no_sandbox_left();
 }

@@ -88,6 +88,13 @@ pub struct EvalArgs {
     /// Fail instead of pulling a model the server lacks.
     #[arg(long)]
     pub no_pull: bool,
+    /// Ask for whole answers instead of streams (SSE / NDJSON), for servers that stream badly.
+    #[arg(long)]
+    pub no_stream: bool,
+    /// PEM file of CA certificates to trust besides the system's, for an https model server
+    /// with a self-signed or private-CA certificate.
+    #[arg(long, env = "LOCALEVAL_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
     /// Use the problems' own (or the default) time limits instead of calibrating.
     #[arg(long)]
     pub no_calibrate: bool,
@@ -167,6 +174,11 @@ fn run_config_from(args: &EvalArgs) -> Result<RunConfig> {
     backend.timeout_ms = args.gen_timeout * 1000;
     backend.retries = args.retries;
     backend.concurrency = args.concurrency.max(1);
+    backend.stream = !args.no_stream;
+    if let Some(path) = &args.ca_cert {
+        std::fs::metadata(path).with_context(|| format!("--ca-cert {}", path.display()))?;
+        backend.ca_cert = Some(path.clone());
+    }
     let mut config = RunConfig::new(&args.dataset, args.models.clone(), backend);
     config.language = args.language.clone();
     config.style = args.style.map(|s| match s {

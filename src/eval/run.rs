@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use super::backend::{Backend, BackendConfig, BackendError, GenPrompt, GenRequest, SamplingParams};
 use super::dataset::{self, DatasetSpec, Problem, PromptStyle};
@@ -45,6 +46,8 @@ pub enum RunError {
     },
     #[error("a worker of the run stopped: {0}")]
     Join(String),
+    #[error("run {run_id} was cancelled; resume it with --resume {run_id}")]
+    Cancelled { run_id: String },
 }
 
 /// How time limits are chosen.
@@ -426,12 +429,39 @@ async fn execute_run_inner(eval: &Evaluation, run_id: &str) -> Result<RunSummary
     })
 }
 
+/// Runs `run_id` like [`execute_run`] until `cancel` fires; then the run stops where it
+/// is and is stored as `cancelled` (resumable like any unfinished run). Stopping is
+/// dropping the run's future: its sample tasks are aborted (their `JoinSet`s drop) and
+/// their requests to the model server closed; test programs already in the sandbox run to
+/// their end within their limits (the jail has no per-run kill) and their results are
+/// dropped. The status is written before this returns, so whoever waits for the run sees
+/// `cancelled`, never a run that looks interrupted.
+pub async fn execute_run_until(
+    eval: &Evaluation,
+    run_id: &str,
+    cancel: &CancellationToken,
+) -> Result<RunSummary, RunError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => {
+            let e = RunError::Cancelled { run_id: run_id.to_string() };
+            eval.store.set_status(run_id, "cancelled", Some(&e.to_string()))?;
+            eval.progress.set_phase("cancelled");
+            tracing::info!(run_id, "evaluation cancelled");
+            Err(e)
+        }
+        result = execute_run(eval, run_id) => result,
+    }
+}
+
 /// Starts a run in the background (for the HTTP server): the id at once, the progress
-/// through `eval.progress`, the end through the handle. Aborting the handle is a kill; the
-/// run resumes later with [`execute_run`].
+/// through `eval.progress`, the end through the handle. `cancel` stops it (see
+/// [`execute_run_until`]); aborting the handle is a kill. Either way the run resumes
+/// later with [`execute_run`].
 pub fn start_run(
     eval: Arc<Evaluation>,
     config: &RunConfig,
+    cancel: CancellationToken,
 ) -> Result<
     (
         String,
@@ -441,7 +471,7 @@ pub fn start_run(
 > {
     let id = create_run(&eval.store, config)?;
     let run_id = id.clone();
-    let handle = tokio::spawn(async move { execute_run(&eval, &run_id).await });
+    let handle = tokio::spawn(async move { execute_run_until(&eval, &run_id, &cancel).await });
     Ok((id, handle))
 }
 
@@ -449,12 +479,13 @@ pub fn start_run(
 pub fn resume_run(
     eval: Arc<Evaluation>,
     run_id: &str,
+    cancel: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<Result<RunSummary, RunError>>, RunError> {
     run_config(&eval.store, run_id)?;
     let run_id = run_id.to_string();
-    Ok(tokio::spawn(
-        async move { execute_run(&eval, &run_id).await },
-    ))
+    Ok(tokio::spawn(async move {
+        execute_run_until(&eval, &run_id, &cancel).await
+    }))
 }
 
 struct SampleJob {

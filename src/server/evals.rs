@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::eval::dataset::DatasetSpec;
+use tokio_util::sync::CancellationToken;
+
 use crate::eval::run::{Evaluation, Progress, RunError, RunSummary};
 use crate::eval::sandbox::{BoxFuture, ExecJob, ExecResult, LocalSandbox, Sandbox, SandboxError};
 use crate::eval::store::{Store, StoreError};
@@ -39,6 +41,8 @@ pub enum EvalsError {
     Busy { running: usize },
     #[error("evaluation {0} is already running")]
     AlreadyRunning(String),
+    #[error("evaluation {id} is not running here (it is {status}); only a running evaluation can be cancelled")]
+    NotRunning { id: String, status: String },
     #[error(transparent)]
     Run(#[from] RunError),
 }
@@ -47,6 +51,7 @@ pub enum EvalsError {
 struct Live {
     progress: Arc<Progress>,
     handle: tokio::task::JoinHandle<Result<RunSummary, RunError>>,
+    cancel: CancellationToken,
 }
 
 /// The evaluation store and the runs this server is executing.
@@ -173,8 +178,16 @@ impl Evals {
         let evals = &state.evals;
         evals.admit()?;
         let (eval, progress) = Self::evaluation(state);
-        let (id, handle) = crate::eval::run::start_run(eval, config)?;
-        evals.live().insert(id.clone(), Live { progress, handle });
+        let cancel = CancellationToken::new();
+        let (id, handle) = crate::eval::run::start_run(eval, config, cancel.clone())?;
+        evals.live().insert(
+            id.clone(),
+            Live {
+                progress,
+                handle,
+                cancel,
+            },
+        );
         Ok(id)
     }
 
@@ -186,11 +199,49 @@ impl Evals {
         }
         evals.admit()?;
         let (eval, progress) = Self::evaluation(state);
-        let handle = crate::eval::run::resume_run(eval, id)?;
-        evals
-            .live()
-            .insert(id.to_string(), Live { progress, handle });
+        let cancel = CancellationToken::new();
+        let handle = crate::eval::run::resume_run(eval, id, cancel.clone())?;
+        evals.live().insert(
+            id.to_string(),
+            Live {
+                progress,
+                handle,
+                cancel,
+            },
+        );
         Ok(())
+    }
+
+    /// Cancels a run executing here and waits (at most `wait`) until it has stopped and is
+    /// stored as `cancelled`. Whether it stopped in time.
+    pub async fn cancel(&self, id: &str, wait: Duration) -> Result<bool, EvalsError> {
+        let cancel = match self.live().get(id) {
+            Some(l) if !l.handle.is_finished() => l.cancel.clone(),
+            _ => {
+                let status = self
+                    .store
+                    .run(id)
+                    .map(|r| r.status)
+                    .map_err(|e| EvalsError::Run(RunError::Store(e)))?;
+                return Err(EvalsError::NotRunning {
+                    id: id.to_string(),
+                    status: if status == "running" {
+                        "interrupted".into()
+                    } else {
+                        status
+                    },
+                });
+            }
+        };
+        cancel.cancel();
+        let until = Instant::now() + wait;
+        while self.is_running(id) {
+            if Instant::now() >= until {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(true)
     }
 
     /// Stops every run (shutdown); they stay resumable.

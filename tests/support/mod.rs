@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,8 +30,13 @@ pub enum Answer {
     Truncated(String),
     /// An error status before any byte.
     Status(u16, String),
-    /// Some chunks, then an `{"error": ...}` line (status already 200).
+    /// Some chunks, then an `{"error": ...}` line (status already 200); for OpenAI
+    /// streams, a `data: {"error": {...}}` event followed by `data: [DONE]` (as vLLM does).
     MidStreamError(String),
+    /// Some chunks of the text, then the connection drops mid-body (the server died).
+    Cut(String),
+    /// This body as it is (`text/event-stream` for a stream request), for exact shapes.
+    Raw(String),
 }
 
 /// What the double was asked.
@@ -60,6 +65,10 @@ pub struct DoubleState {
     pub hits: Mutex<HashMap<String, usize>>,
     seen: Mutex<HashMap<SeenKey, usize>>,
     pub version: String,
+    /// The JSON bodies of the generation requests, in order.
+    pub bodies: Mutex<Vec<Value>>,
+    /// OpenAI-compatible answers being generated or sent now.
+    pub open_answers: Arc<AtomicUsize>,
 }
 
 pub struct Double {
@@ -77,6 +86,22 @@ impl Drop for Double {
 impl Double {
     pub fn hits(&self, path: &str) -> usize {
         *self.state.hits.lock().unwrap().get(path).unwrap_or(&0)
+    }
+
+    /// OpenAI-compatible answers being generated or sent now.
+    pub fn open_answers(&self) -> usize {
+        self.state.open_answers.load(Ordering::SeqCst)
+    }
+
+    /// The body of the last generation request.
+    pub fn last_body(&self) -> Value {
+        self.state
+            .bodies
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 
     pub fn generation_hits(&self) -> usize {
@@ -157,26 +182,71 @@ fn shape(text: &str, stop: &[String], num_predict: Option<usize>) -> (Vec<String
     (toks, reason)
 }
 
-fn ndjson(lines: Vec<Value>, tail: Option<String>, delay: Duration) -> Response {
+/// A streamed body: the first chunk after `delay` (the headers go at once, as a server
+/// sends them before its first token), then the rest; `cut` drops the connection after the
+/// last chunk instead of ending the body.
+fn streamed(chunks: Vec<String>, cut: bool, delay: Duration, content_type: &str) -> Response {
+    streamed_while(chunks, cut, delay, content_type, None)
+}
+
+/// Counts an answer being sent until it is dropped: sent whole, or abandoned by a client
+/// that closed the connection.
+pub struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn new(counter: &Arc<AtomicUsize>) -> Open {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Open(counter.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// [`streamed`], holding `open` until the body is over.
+fn streamed_while(
+    chunks: Vec<String>,
+    cut: bool,
+    delay: Duration,
+    content_type: &str,
+    open: Option<Open>,
+) -> Response {
     let stream = futures_util::stream::unfold(
-        (lines.into_iter(), tail, delay, true),
-        |(mut it, tail, delay, first)| async move {
-            if first && !delay.is_zero() {
+        (chunks.into_iter(), cut, delay, open),
+        |(mut it, cut, delay, open)| async move {
+            if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             match it.next() {
-                Some(v) => Some((
-                    Ok::<_, Infallible>(Bytes::from(format!("{v}\n"))),
-                    (it, tail, Duration::ZERO, false),
+                Some(c) => Some((Ok(Bytes::from(c)), (it, cut, Duration::ZERO, open))),
+                None if cut => Some((
+                    {
+                        // What was sent reaches the client before the connection drops.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "the double drops the connection",
+                        ))
+                    },
+                    (it, false, Duration::ZERO, open),
                 )),
-                None => tail.map(|t| (Ok(Bytes::from(t)), (it, None, Duration::ZERO, false))),
+                None => None,
             }
         },
     );
     Response::builder()
-        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .header(header::CONTENT_TYPE, content_type)
         .body(Body::from_stream(stream))
         .unwrap()
+}
+
+fn ndjson(lines: Vec<Value>, tail: Option<String>, delay: Duration) -> Response {
+    let mut chunks: Vec<String> = lines.iter().map(|v| format!("{v}\n")).collect();
+    chunks.extend(tail);
+    streamed(chunks, false, delay, "application/x-ndjson")
 }
 
 impl DoubleState {
@@ -305,6 +375,7 @@ async fn generate_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> 
         Ok(v) => v,
         Err(e) => return error(400, &e.to_string()),
     };
+    s.bodies.lock().unwrap().push(v.clone());
     let model = v["model"].as_str().unwrap_or("").to_string();
     if model.is_empty() && path == "/api/chat" {
         return error(400, "model is required");
@@ -384,6 +455,17 @@ async fn generate_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> 
             lines.push(json!({"error": "an error was encountered while running the model: unexpected EOF"}));
             return ndjson(lines, None, Duration::ZERO);
         }
+        Answer::Cut(text) => {
+            let toks = tokens(&text);
+            let lines = toks[..toks.len() / 2]
+                .iter()
+                .map(|t| format!("{}\n", piece(t, false)))
+                .collect();
+            return streamed(lines, true, Duration::ZERO, "application/x-ndjson");
+        }
+        Answer::Raw(body) => {
+            return streamed(vec![body], false, Duration::ZERO, "application/x-ndjson")
+        }
         Answer::Text(t) => (t, Duration::ZERO),
         Answer::Slow(d, t) => (t, d),
     };
@@ -437,6 +519,8 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         Ok(v) => v,
         Err(e) => return openai_error(400, &e.to_string()),
     };
+    s.bodies.lock().unwrap().push(v.clone());
+    let open = Open::new(&s.open_answers);
     let model = v["model"].as_str().unwrap_or("").to_string();
     if !s.has_model(&model) {
         return openai_error(404, &format!("model '{model}' not found"));
@@ -469,6 +553,11 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         _ => vec![],
     };
     let answer = s.ask(path, &model, &prompt, v["seed"].as_u64());
+    let stream = v["stream"].as_bool().unwrap_or(false);
+    let max_tokens = v["max_tokens"].as_u64().map(|n| n as usize);
+    if stream {
+        return v1_stream(&v, chat, &model, &prompt, &stop, max_tokens, answer, open);
+    }
     let (text, delay) = match answer {
         Answer::Status(code, message) => return openai_error(code, &message),
         Answer::Malformed => {
@@ -489,6 +578,19 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
             )
                 .into_response();
         }
+        Answer::Cut(text) => {
+            let body = json!({"id": "chatcmpl-347", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}).to_string();
+            let half = body.len() / 2;
+            return streamed(
+                vec![body[..half].to_string()],
+                true,
+                Duration::ZERO,
+                "application/json",
+            );
+        }
+        Answer::Raw(body) => {
+            return streamed(vec![body], false, Duration::ZERO, "application/json");
+        }
         Answer::MidStreamError(_) => {
             return openai_error(500, "an error was encountered while running the model")
         }
@@ -496,47 +598,10 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
         Answer::Slow(d, t) => (t, d),
     };
     tokio::time::sleep(delay).await;
-    let (toks, reason) = shape(&text, &stop, v["max_tokens"].as_u64().map(|n| n as usize));
+    drop(open);
+    let (toks, reason) = shape(&text, &stop, max_tokens);
     let content = toks.concat();
-    let usage = json!({"prompt_tokens": prompt.len() / 4 + 1, "completion_tokens": toks.len(), "total_tokens": prompt.len() / 4 + 1 + toks.len()});
-    if v["stream"].as_bool().unwrap_or(false) {
-        let object = if chat {
-            "chat.completion.chunk"
-        } else {
-            "text_completion"
-        };
-        let mut events = Vec::new();
-        for (i, t) in toks.iter().enumerate() {
-            let choice = if chat {
-                let delta = if i == 0 {
-                    json!({"role": "assistant", "content": t})
-                } else {
-                    json!({"content": t})
-                };
-                json!({"index": 0, "delta": delta, "finish_reason": null})
-            } else {
-                json!({"index": 0, "text": t, "finish_reason": null})
-            };
-            events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [choice]}));
-        }
-        let end = if chat {
-            json!({"index": 0, "delta": {}, "finish_reason": reason})
-        } else {
-            json!({"index": 0, "text": "", "finish_reason": reason})
-        };
-        events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [end]}));
-        if v["stream_options"]["include_usage"] == json!(true) {
-            events.push(json!({"id": "chatcmpl-347", "object": object, "created": 1_730_000_000u64, "model": model, "system_fingerprint": "fp_ollama", "choices": [], "usage": usage}));
-        }
-        let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
-        body.push_str("data: [DONE]\n\n");
-        return (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/event-stream")],
-            body,
-        )
-            .into_response();
-    }
+    let usage = usage_of(&prompt, toks.len());
     let choice = if chat {
         json!({"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": reason})
     } else {
@@ -551,6 +616,102 @@ async fn v1_like(s: Arc<DoubleState>, path: &'static str, body: Bytes) -> Respon
     .into_response()
 }
 
+fn usage_of(prompt: &str, completion: usize) -> Value {
+    let p = prompt.len() / 4 + 1;
+    json!({"prompt_tokens": p, "completion_tokens": completion, "total_tokens": p + completion})
+}
+
+/// A `"stream": true` answer as vLLM and llama.cpp's server send it: `text/event-stream`,
+/// one `data: {chunk}` event per token (the first chat delta carries the role), a chunk
+/// with the finish reason and an empty delta, a usage chunk with no choices when
+/// `stream_options.include_usage` asks for it, then `data: [DONE]`.
+#[allow(clippy::too_many_arguments)]
+fn v1_stream(
+    v: &Value,
+    chat: bool,
+    model: &str,
+    prompt: &str,
+    stop: &[String],
+    max_tokens: Option<usize>,
+    answer: Answer,
+    open: Open,
+) -> Response {
+    let id = if chat { "chatcmpl-347" } else { "cmpl-347" };
+    let object = if chat {
+        "chat.completion.chunk"
+    } else {
+        "text_completion"
+    };
+    let chunk = |choices: Value| -> String {
+        let e = json!({"id": id, "object": object, "created": 1_730_000_000u64, "model": model,
+                       "system_fingerprint": "fp_ollama", "choices": choices});
+        format!("data: {e}\n\n")
+    };
+    let token = |i: usize, t: &str| -> String {
+        if chat {
+            let delta = if i == 0 {
+                json!({"role": "assistant", "content": t})
+            } else {
+                json!({"content": t})
+            };
+            chunk(json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": null}]))
+        } else {
+            chunk(json!([{"index": 0, "text": t, "logprobs": null, "finish_reason": null}]))
+        }
+    };
+    let tokens_of = |text: &str| -> Vec<String> {
+        tokens(text)
+            .iter()
+            .enumerate()
+            .map(|(i, t)| token(i, t))
+            .collect()
+    };
+    const SSE: &str = "text/event-stream";
+    let (text, delay) = match answer {
+        Answer::Status(code, message) => return openai_error(code, &message),
+        Answer::Raw(body) => return streamed(vec![body], false, Duration::ZERO, SSE),
+        Answer::Malformed => {
+            let mut events = tokens_of("def f():");
+            events.push("data: {\"id\":\"chatcmpl-347\",\"choices\":[{\"delt\n\n".into());
+            return streamed(events, false, Duration::ZERO, SSE);
+        }
+        Answer::Truncated(text) => {
+            let mut events = tokens_of(&text);
+            events.truncate(events.len() / 2);
+            return streamed(events, false, Duration::ZERO, SSE);
+        }
+        Answer::Cut(text) => {
+            let mut events = tokens_of(&text);
+            events.truncate(events.len() / 2);
+            return streamed(events, true, Duration::ZERO, SSE);
+        }
+        Answer::MidStreamError(text) => {
+            let mut events = tokens_of(&text);
+            events.truncate(2);
+            let error = json!({"error": {"message": "an error was encountered while running the model: CUDA error: out of memory", "type": "InternalServerError", "param": null, "code": 500}});
+            events.push(format!("data: {error}\n\n"));
+            events.push("data: [DONE]\n\n".into());
+            return streamed(events, false, Duration::ZERO, SSE);
+        }
+        Answer::Text(t) => (t, Duration::ZERO),
+        Answer::Slow(d, t) => (t, d),
+    };
+    let (toks, reason) = shape(&text, stop, max_tokens);
+    let mut events: Vec<String> = toks.iter().enumerate().map(|(i, t)| token(i, t)).collect();
+    events.push(if chat {
+        chunk(json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": reason}]))
+    } else {
+        chunk(json!([{"index": 0, "text": "", "logprobs": null, "finish_reason": reason}]))
+    });
+    if v["stream_options"]["include_usage"] == json!(true) {
+        let e = json!({"id": id, "object": object, "created": 1_730_000_000u64, "model": model,
+                       "choices": [], "usage": usage_of(prompt, toks.len())});
+        events.push(format!("data: {e}\n\n"));
+    }
+    events.push("data: [DONE]\n\n".into());
+    streamed_while(events, false, delay, SSE, Some(open))
+}
+
 async fn v1_chat(State(s): State<Arc<DoubleState>>, body: Bytes) -> Response {
     v1_like(s, "/v1/chat/completions", body).await
 }
@@ -559,8 +720,14 @@ async fn v1_completions(State(s): State<Arc<DoubleState>>, body: Bytes) -> Respo
     v1_like(s, "/v1/completions", body).await
 }
 
-/// Starts a double serving both APIs (as Ollama does) on a free loopback port.
-pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double {
+/// Starts a double serving both APIs (as Ollama does) on a free loopback port, over https
+/// with `tls`.
+async fn start_with(
+    models: &[&str],
+    pullable: &[&str],
+    script: Script,
+    tls: Option<&Tls>,
+) -> Double {
     let state = Arc::new(DoubleState {
         models: Mutex::new(models.iter().map(|m| m.to_string()).collect()),
         pullable: pullable.iter().map(|m| m.to_string()).collect(),
@@ -568,6 +735,8 @@ pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double
         hits: Mutex::new(HashMap::new()),
         seen: Mutex::new(HashMap::new()),
         version: "0.12.6".into(),
+        bodies: Mutex::new(Vec::new()),
+        open_answers: Arc::new(AtomicUsize::new(0)),
     });
     let app = Router::new()
         .route("/", get(root).head(root))
@@ -581,11 +750,110 @@ pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double
         .route("/v1/completions", post(v1_completions))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let addr = listener.local_addr().unwrap();
+    let (url, task) = match tls {
+        None => (
+            format!("http://{addr}"),
+            tokio::spawn(async move {
+                axum::serve(listener, app).await.unwrap();
+            }),
+        ),
+        Some(tls) => {
+            let listener = TlsListener {
+                tcp: listener,
+                acceptor: tokio_rustls::TlsAcceptor::from(tls.server.clone()),
+            };
+            (
+                format!("https://{addr}"),
+                tokio::spawn(async move {
+                    axum::serve(listener, app).await.unwrap();
+                }),
+            )
+        }
+    };
     Double { url, state, task }
+}
+
+/// Starts a double serving both APIs on a free loopback port.
+pub async fn start(models: &[&str], pullable: &[&str], script: Script) -> Double {
+    start_with(models, pullable, script, None).await
+}
+
+/// The same double over https, with `tls`'s certificate.
+pub async fn start_tls(models: &[&str], script: Script, tls: &Tls) -> Double {
+    start_with(models, &[], script, Some(tls)).await
+}
+
+/// A private CA and a server certificate it signed for 127.0.0.1 and localhost, made
+/// fresh for the test (as a local model server with its own CA would have).
+pub struct Tls {
+    /// The CA's certificate, PEM: what a client must trust.
+    pub ca_pem: String,
+    server: Arc<tokio_rustls::rustls::ServerConfig>,
+}
+
+impl Tls {
+    pub fn generate() -> Tls {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        use tokio_rustls::rustls;
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "localeval test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localeval test model server");
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .unwrap();
+        Tls {
+            ca_pem: ca_cert.pem(),
+            server: Arc::new(server),
+        }
+    }
+}
+
+/// TLS on accepted connections; a failed handshake (a client that does not trust the
+/// certificate) drops that connection and the listener goes on.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            let handshake = self.acceptor.accept(tcp);
+            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
 }
 
 /// A script that answers every prompt with the same text.

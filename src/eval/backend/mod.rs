@@ -9,6 +9,7 @@
 pub mod ollama;
 pub mod openai;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,33 @@ pub enum BackendError {
     MidStream(String),
     #[error("no answer within {0:?}")]
     Timeout(Duration),
+    #[error("cannot use the CA certificate file {path}: {why}")]
+    CaCert { path: String, why: String },
+    #[error("the TLS connection to {url} failed: {why}{hint}")]
+    Tls {
+        url: String,
+        why: String,
+        hint: &'static str,
+    },
+}
+
+/// What to do about a certificate the client does not trust.
+const TLS_HINT: &str = "; if the server's certificate is self-signed or from a private CA, pass that CA with --ca-cert FILE (or LOCALEVAL_CA_CERT), or add it to the system's store (/usr/local/share/ca-certificates, then update-ca-certificates)";
+
+/// An error with its causes (reqwest's own message leaves them out: "error sending
+/// request" says nothing of the certificate that was refused).
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 impl BackendError {
@@ -52,7 +80,10 @@ impl BackendError {
             | BackendError::Truncated(_)
             | BackendError::MidStream(_)
             | BackendError::Timeout(_) => true,
-            BackendError::ModelMissing { .. } | BackendError::PullFailed { .. } => false,
+            BackendError::ModelMissing { .. }
+            | BackendError::PullFailed { .. }
+            | BackendError::CaCert { .. }
+            | BackendError::Tls { .. } => false,
         }
     }
 
@@ -62,20 +93,21 @@ impl BackendError {
         e: reqwest::Error,
         hint: &'static str,
     ) -> BackendError {
+        let why = with_causes(&e);
         if e.is_timeout() {
             BackendError::Timeout(timeout)
-        } else if e.is_connect() {
-            BackendError::Unreachable {
+        } else if e.is_connect() && why.contains("certificate") {
+            BackendError::Tls {
                 url: url.to_string(),
-                why: e.to_string(),
-                hint,
+                why,
+                hint: TLS_HINT,
             }
         } else if e.is_body() || e.is_decode() {
-            BackendError::Truncated(e.to_string())
+            BackendError::Truncated(why)
         } else {
             BackendError::Unreachable {
                 url: url.to_string(),
-                why: e.to_string(),
+                why,
                 hint,
             }
         }
@@ -115,6 +147,19 @@ pub struct BackendConfig {
     pub backoff_ms: u64,
     /// Generations in flight at once on this backend.
     pub concurrency: usize,
+    /// Stream answers: server-sent events from OpenAI-compatible servers, NDJSON from
+    /// Ollama. On by default: every server named above streams, and a stream shows a
+    /// dead server (cut connection, error event) the moment it happens.
+    #[serde(default = "streaming_default")]
+    pub stream: bool,
+    /// PEM file of CA certificates trusted besides the system's store (a self-signed
+    /// local server); https then works with it as with any public certificate.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+fn streaming_default() -> bool {
+    true
 }
 
 impl BackendConfig {
@@ -127,7 +172,45 @@ impl BackendConfig {
             retries: 3,
             backoff_ms: 500,
             concurrency: 2,
+            stream: true,
+            ca_cert: None,
         }
+    }
+
+    /// The HTTP client of this backend: TLS through rustls, trusting the system's CA store
+    /// (`/etc/ssl/certs`, so corporate CAs work) plus `ca_cert`; `timeout` bounds a whole
+    /// request, body included.
+    pub(crate) fn http_client(
+        &self,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Client, BackendError> {
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        if let Some(path) = &self.ca_cert {
+            let failed = |why: String| BackendError::CaCert {
+                path: path.display().to_string(),
+                why,
+            };
+            let pem = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| failed(with_causes(&e)))?;
+            if certs.is_empty() {
+                return Err(failed(
+                    "no PEM certificate in it (-----BEGIN CERTIFICATE-----)".into(),
+                ));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        builder.build().map_err(|e| BackendError::CaCert {
+            path: self
+                .ca_cert
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none: the system store only)".into()),
+            why: with_causes(&e),
+        })
     }
 
     /// Ollama at `OLLAMA_HOST` (or the default), with `http://` added where missing.
@@ -155,6 +238,26 @@ pub fn normalize_ollama_host(host: &str) -> String {
     };
     let rest = rest.replace("0.0.0.0", "127.0.0.1");
     format!("{scheme}://{rest}")
+}
+
+/// A backend's HTTP client, or why it could not be built (a bad `ca_cert`), reported by
+/// every request: the backend itself is always built, the run's first step says what is wrong.
+pub(crate) struct Http(Result<reqwest::Client, (String, String)>);
+
+impl Http {
+    pub(crate) fn new(config: &BackendConfig, timeout: Option<Duration>) -> Http {
+        Http(config.http_client(timeout).map_err(|e| match e {
+            BackendError::CaCert { path, why } => (path, why),
+            other => (String::new(), other.to_string()),
+        }))
+    }
+
+    pub(crate) fn client(&self) -> Result<&reqwest::Client, BackendError> {
+        self.0.as_ref().map_err(|(path, why)| BackendError::CaCert {
+            path: path.clone(),
+            why: why.clone(),
+        })
+    }
 }
 
 /// The sampling settings of a run (part of the generation cache key).

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    error_message, BackendConfig, BackendError, GenPrompt, GenRequest, Generation, ModelInfo,
+    error_message, BackendConfig, BackendError, GenPrompt, GenRequest, Generation, Http, ModelInfo,
     PullProgress,
 };
 
@@ -16,7 +16,9 @@ const HINT: &str = "; is `ollama serve` running, and does OLLAMA_HOST point at i
 
 pub struct Ollama {
     pub config: BackendConfig,
-    client: reqwest::Client,
+    http: Http,
+    /// Without an overall timeout: a pull can take far longer than one generation.
+    pull_http: Http,
 }
 
 #[derive(Deserialize)]
@@ -82,12 +84,13 @@ fn same_model(listed: &str, wanted: &str) -> bool {
 
 impl Ollama {
     pub fn new(config: BackendConfig) -> Ollama {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("a plain HTTP client builds");
-        Ollama { config, client }
+        let http = Http::new(&config, Some(Duration::from_millis(config.timeout_ms)));
+        let pull_http = Http::new(&config, None);
+        Ollama {
+            config,
+            http,
+            pull_http,
+        }
     }
 
     fn err(&self, e: reqwest::Error) -> BackendError {
@@ -101,7 +104,8 @@ impl Ollama {
 
     async fn get_text(&self, path: &str) -> Result<String, BackendError> {
         let r = self
-            .client
+            .http
+            .client()?
             .get(format!("{}{path}", self.config.url))
             .send()
             .await
@@ -196,9 +200,9 @@ impl Ollama {
             model: model.to_string(),
             why,
         };
-        // A pull can take far longer than one generation: no overall timeout.
-        let client = reqwest::Client::new();
-        let r = client
+        let r = self
+            .pull_http
+            .client()?
             .post(format!("{}/api/pull", self.config.url))
             .json(&json!({"model": model, "stream": true}))
             .send()
@@ -252,7 +256,7 @@ impl Ollama {
                 messages.push(json!({"role": "user", "content": user}));
                 (
                     "/api/chat",
-                    json!({"model": request.model, "messages": messages, "stream": true, "options": options}),
+                    json!({"model": request.model, "messages": messages, "stream": self.config.stream, "options": options}),
                 )
             }
             GenPrompt::Completion { prompt, stop } => {
@@ -262,12 +266,14 @@ impl Ollama {
                 // raw: the prompt is code to continue, not a message for the chat template.
                 (
                     "/api/generate",
-                    json!({"model": request.model, "prompt": prompt, "raw": true, "stream": true, "options": options}),
+                    json!({"model": request.model, "prompt": prompt, "raw": true, "stream": self.config.stream, "options": options}),
                 )
             }
         };
+        // Without streaming the answer is one JSON object: the last (and only) line.
         let r = self
-            .client
+            .http
+            .client()?
             .post(format!("{}{path}", self.config.url))
             .json(&body)
             .send()

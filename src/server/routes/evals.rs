@@ -1,6 +1,7 @@
 //! `/api/v1/evals`: start an evaluation (the options of `localeval eval`), watch its
 //! progress (polling, or a stream of NDJSON / server-sent events), fetch its report (JSON,
-//! Markdown, HTML), list runs, resume an interrupted run.
+//! Markdown, HTML), list runs, cancel a running one (`POST .../cancel`, like `.../resume`:
+//! an action on the run, which stays in the store), resume an interrupted or cancelled run.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -99,6 +100,9 @@ pub struct EvalRequest {
     /// Pull a model the (Ollama) server lacks (default true).
     #[serde(default)]
     pub pull: Option<bool>,
+    /// Stream the model's answers (default true); false asks for whole answers.
+    #[serde(default)]
+    pub stream: Option<bool>,
     /// Calibrate time limits on this host from the reference solutions (default true).
     #[serde(default)]
     pub calibrate: Option<bool>,
@@ -160,8 +164,9 @@ impl From<ProgressSnapshot> for EvalProgress {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
 pub struct EvalStatus {
     pub id: String,
-    /// `running`, `complete`, `incomplete` (some samples failed; resumable), `failed`, or
-    /// `interrupted` (stopped mid-run, e.g. by a restart; resumable).
+    /// `running`, `complete`, `incomplete` (some samples failed; resumable), `failed`,
+    /// `cancelled` (stopped by `POST .../cancel`; resumable), or `interrupted` (stopped
+    /// mid-run, e.g. by a restart; resumable).
     pub status: String,
     /// Why the run failed or is incomplete.
     pub message: Option<String>,
@@ -219,7 +224,9 @@ impl From<EvalsError> for ApiError {
                 message: e.to_string(),
                 retry_after: Some(30),
             },
-            EvalsError::AlreadyRunning(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            EvalsError::AlreadyRunning(_) | EvalsError::NotRunning { .. } => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
             EvalsError::Run(r) => run_error(r),
             EvalsError::Open { .. } => ApiError::internal(e.to_string()),
         }
@@ -326,6 +333,12 @@ pub fn run_config_of(state: &Shared, r: &EvalRequest) -> Result<RunConfig, ApiEr
     backend.timeout_ms = r.gen_timeout_secs.unwrap_or(300).max(1) * 1000;
     backend.retries = r.retries.unwrap_or(3).min(10);
     backend.concurrency = concurrency;
+    backend.stream = r.stream.unwrap_or(true);
+    // https model servers with a private CA: the server's operator names the CA file (a
+    // client cannot point the server at files of its own choosing).
+    backend.ca_cert = std::env::var_os("LOCALEVAL_CA_CERT")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from);
     let mut config = RunConfig::new(&dataset, models, backend);
     config.language = r.language.clone();
     config.style = r.style.map(|s| match s {
@@ -444,6 +457,37 @@ pub async fn resume(
     Evals::resume(&state, &id)?;
     let status = blocking(&state, move |s| status_of(s, &id)).await?;
     Ok(accepted(status))
+}
+
+/// Longest a cancel request waits for the run to stop.
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
+
+/// Cancels a running evaluation: generation stops at once (requests to the model are
+/// dropped), no new test program starts, those already in the sandbox end within their
+/// limits. The run is stored as `cancelled` with what it had done (its report stays
+/// available) and its progress stream ends with that status; resume it later with
+/// `POST .../resume`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/evals/{id}/cancel",
+    params(("id" = String, Path, description = "The run id")),
+    responses(
+        (status = 200, description = "Cancelled: the run's final status", body = EvalStatus),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The run is not running here", body = ErrorBody),
+    )
+)]
+pub async fn cancel(
+    State(state): State<Shared>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<EvalStatus>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    if !state.evals.cancel(&id, CANCEL_WAIT).await? {
+        return Err(ApiError::internal(format!(
+            "evaluation {id} was told to stop but is still running after {CANCEL_WAIT:?}; see the server log"
+        )));
+    }
+    blocking(&state, move |s| status_of(s, &id).map(Json)).await
 }
 
 /// Evaluations in the store, newest first.

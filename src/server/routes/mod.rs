@@ -46,6 +46,7 @@ use super::{ApiError, Shared};
         evals::events,
         evals::report,
         evals::resume,
+        evals::cancel,
         images::pull,
         images::list,
     ),
@@ -119,6 +120,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/judge", post(judge::judge))
         .route("/api/v1/evals", post(evals::start))
         .route("/api/v1/evals/{id}/resume", post(evals::resume))
+        .route("/api/v1/evals/{id}/cancel", post(evals::cancel))
         .route("/api/v1/images/pull", post(images::pull))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
