@@ -25,6 +25,18 @@ pub struct TestProgram {
     pub stdin: String,
     /// Expected stdout; `None` when the exit status alone decides.
     pub expected: Option<String>,
+    /// A line the program prints once its tests have all run: a program that exits 0
+    /// before (`sys.exit(0)` in the function under test) does not pass.
+    pub finished_marker: Option<String>,
+}
+
+/// The line a Python test program prints after `check(...)` returned. It is derived from
+/// the program's own text, so the code under test cannot know it, and stays the same for
+/// the same program (execution caching).
+fn finished_marker(program: &str) -> String {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(program.as_bytes()));
+    format!("localeval-tests-finished-{}", &digest[..24])
 }
 
 /// The verdict of one test of a sample: an execution verdict, or WA for wrong output.
@@ -112,10 +124,19 @@ pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
                     code.push_str(&launcher);
                 }
             }
+            let mut finished = None;
+            if problem.language == "python" {
+                let marker = finished_marker(&code);
+                code.push_str(&format!(
+                    "\nimport os as _localeval_os\n_localeval_os.write(1, b\"\\n{marker}\\n\")\n"
+                ));
+                finished = Some(marker);
+            }
             vec![TestProgram {
                 code,
                 stdin: String::new(),
                 expected: None,
+                finished_marker: finished,
             }]
         }
         Judge::Stdio { tests, .. } => tests
@@ -124,6 +145,7 @@ pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
                 code: code.to_string(),
                 stdin: t.input.clone(),
                 expected: Some(t.output.clone()),
+                finished_marker: None,
             })
             .collect(),
     }
@@ -175,7 +197,13 @@ pub fn judge_test(problem: &Problem, program: &TestProgram, result: &ExecResult)
         Judge::Stdio { compare, .. } => (*compare, false),
         Judge::Program { quiet, .. } => (Compare::Exact, *quiet),
     };
+    let unfinished = program
+        .finished_marker
+        .as_ref()
+        .is_some_and(|m| !result.stdout.lines().any(|l| l == m));
     let (verdict, passed) = match (result.verdict, &program.expected) {
+        // Exited 0 before its tests ran to the end.
+        (Verdict::Ok, None) if unfinished => ("RE".to_string(), false),
         (Verdict::Ok, None) if quiet && !(result.stdout.is_empty() && result.stderr.is_empty()) => {
             ("WA".to_string(), false)
         }
@@ -243,6 +271,63 @@ mod tests {
         let humaneval_x = "class Solution {\n}\npublic class Main {\n    public static void main(String[] a) {}\n}\n";
         assert_eq!(java_launcher(humaneval_x), None);
         assert_eq!(java_launcher("class Other {}"), None);
+    }
+
+    #[test]
+    fn a_python_program_that_exits_before_its_tests_end_does_not_pass() {
+        let problem = Problem {
+            id: "HumanEval/0".into(),
+            title: "add".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "python".into(),
+            prompt: PROMPT.into(),
+            style: PromptStyle::Completion,
+            entry_point: Some("add".into()),
+            stop: vec![],
+            judge: Judge::Program {
+                prefix: PROMPT.into(),
+                suffix: "\n\ndef check(f):\n    assert f(1, 2) == 3\n\ncheck(add)\n".into(),
+                quiet: false,
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        // Run with the host's Python: what the sandbox would print.
+        let judged = |completion: &str| {
+            let program = &test_programs(&problem, completion)[0];
+            let out = std::process::Command::new("python3")
+                .arg("-c")
+                .arg(&program.code)
+                .output()
+                .expect("python3");
+            let result = ExecResult {
+                verdict: if out.status.success() {
+                    Verdict::Ok
+                } else {
+                    Verdict::RuntimeError
+                },
+                exit_code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                wall_ms: 5,
+                cpu_ms: 5,
+                peak_memory_bytes: 0,
+                rootfs: "host".into(),
+                rootfs_digest: None,
+                wall_limit_ms: 1000,
+                error: None,
+            };
+            judge_test(&problem, program, &result)
+        };
+        assert!(judged("    return a + b\n").passed);
+        let early = judged("    import sys; sys.exit(0)\n");
+        assert_eq!((early.verdict.as_str(), early.passed), ("RE", false));
+        // Printing what the marker might look like does not help.
+        let guess = judged("    print('localeval-tests-finished-0'); import os; os._exit(0)\n");
+        assert!(!guess.passed);
+        assert!(!judged("    return a - b\n").passed);
     }
 
     #[test]

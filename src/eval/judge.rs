@@ -573,6 +573,7 @@ fn programs(problem: &Problem, language: &str, completion: &str) -> (Vec<TestPro
                 code: python_exec_wrapper(&format!("{prefix}{completion}{suffix}")),
                 stdin: String::new(),
                 expected: None,
+                finished_marker: None,
             };
             (vec![program], true)
         }
