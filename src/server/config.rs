@@ -555,6 +555,21 @@ mod tests {
         assert_eq!(c.header_timeout, Duration::from_secs(10));
         let c = resolve("[http]\nheader_timeout = \"2500ms\"", ServeArgs::default()).unwrap();
         assert_eq!(c.header_timeout, Duration::from_millis(2500));
+        assert_eq!(c.history, HistoryBounds::DEFAULT);
+        let c = resolve(
+            "[history]\nmax_rows = 50\nmax_bytes = \"2M\"\nmax_response_bytes = \"8K\"",
+            ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.history,
+            HistoryBounds {
+                max_rows: 50,
+                max_bytes: 2 << 20,
+                max_response_bytes: 8 << 10,
+                ..HistoryBounds::DEFAULT
+            }
+        );
     }
 
     #[test]
@@ -676,6 +691,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("http.header_timeout"), "{err}");
+        let err = resolve("[history]\nmax_bytes = \"lots\"", ServeArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("history.max_bytes"), "{err}");
         assert_eq!(parse_rate("10/min").unwrap(), Some(10));
         assert_eq!(parse_rate("OFF").unwrap(), None);
     }

@@ -92,7 +92,7 @@ impl HistoryBounds {
     pub const DEFAULT: HistoryBounds = HistoryBounds {
         max_rows: 10_000,
         max_age_secs: 7 * 24 * 3600,
-        max_bytes: 4 << 20,
+        max_bytes: 1 << 20,
         max_response_bytes: 256 << 10,
     };
 }
@@ -227,8 +227,7 @@ impl History {
     /// `max_response_bytes`), then drops what is beyond the bounds.
     pub fn record(&self, s: &ExecutionSummary, response: &str) -> Result<(), HistoryError> {
         let mut db = self.lock();
-        self.insert(&mut db, s, response)
-            .map_err(|e| self.err(e))?;
+        self.insert(&mut db, s, response).map_err(|e| self.err(e))?;
         self.enforce(&mut db).map_err(|e| self.err(e))
     }
 
@@ -552,7 +551,10 @@ mod tests {
         assert!(kept <= 1000 && kept > 600, "{kept}");
         assert_eq!(h.list(50, 0).unwrap().total, 10);
         for i in 0..7 {
-            let old = h.get(&format!("id{i}")).unwrap().expect("the summary stays");
+            let old = h
+                .get(&format!("id{i}"))
+                .unwrap()
+                .expect("the summary stays");
             assert_eq!(old.summary.verdict, "OK");
             assert!(old.response.is_null(), "id{i}: {}", old.response);
         }

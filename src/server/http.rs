@@ -46,15 +46,13 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        let service = app
-            .clone()
-            .map_request(move |request: Request<Incoming>| {
-                let mut request = request.map(Body::new);
-                request
-                    .extensions_mut()
-                    .insert(ConnectInfo::<SocketAddr>(remote));
-                request
-            });
+        let service = app.clone().map_request(move |request: Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(remote));
+            request
+        });
         let connection = graceful.watch(
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)),
         );
