@@ -73,6 +73,13 @@ expect metrics "$out" 'localeval_executions_total'
 out=$(c -H 'Accept: application/json' "$URL/metrics")
 expect metrics-json "$out" '"total_requests":'
 
+out=$(c -X POST "$URL/api/v1/images/pull" -H 'Content-Type: application/json' \
+  -d '{"image": "python:3.12-slim"}')
+expect images-pull-refused "$out" 'may not be pulled here'
+
+out=$(c "$URL/api/v1/images")
+expect images "$out" '['
+
 out=$(c "$URL/openapi.json")
 expect openapi "$out" '"/api/v1/judge"'
 echo "all curl examples passed"

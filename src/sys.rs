@@ -6,7 +6,7 @@
 //! Nothing here decides policy; the callers do. Every `unsafe` block says why it holds.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// A failed system call: which one, with which arguments, and the errno.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -128,13 +128,34 @@ pub fn thread_count() -> usize {
         .unwrap_or(usize::MAX)
 }
 
-/// `clone(flags | CLONE_PIDFD | SIGCHLD)` without a new stack: like `fork`, into new
-/// namespaces, returning a pidfd of the child to the parent.
+/// `struct clone_args` of clone3(2) (Linux 5.3; `cgroup` since 5.7).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Like `fork`, into new namespaces, returning a pidfd of the child to the parent. With
+/// `cgroup` (a cgroup v2 directory), the child starts in that cgroup (clone3
+/// `CLONE_INTO_CGROUP`): no migration afterwards, and nothing of it ever runs outside.
+/// `Ok(None)` when the kernel cannot clone into a cgroup (before 5.7): place it afterwards.
 ///
 /// Refuses to run in a multithreaded process (DESIGN.md "Process model": after a fork of a
 /// multithreaded process only async-signal-safe calls are allowed, and the child code here
 /// allocates).
-pub fn clone_process(namespaces: u64) -> SysResult<Forked> {
+pub fn clone_process(namespaces: u64, cgroup: Option<RawFd>) -> SysResult<Option<Forked>> {
     let threads = thread_count();
     if threads != 1 {
         return Err(SysError {
@@ -144,28 +165,57 @@ pub fn clone_process(namespaces: u64) -> SysResult<Forked> {
         });
     }
     let mut pidfd: libc::c_int = -1;
-    let flags = namespaces | libc::CLONE_PIDFD as u64 | libc::SIGCHLD as u64;
-    // SAFETY: a raw clone with a null stack behaves like fork: the child continues on a
-    // copy of the parent's stack. The process is single-threaded (checked above), so the
-    // child's copy of every lock and allocator is consistent. `pidfd` outlives the call.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            flags,
-            std::ptr::null_mut::<libc::c_void>(),
-            &mut pidfd as *mut libc::c_int,
-            std::ptr::null_mut::<libc::c_void>(),
-            0usize,
-        )
+    let ret = match cgroup {
+        Some(dir) => {
+            let args = CloneArgs {
+                flags: namespaces | libc::CLONE_PIDFD as u64 | CLONE_INTO_CGROUP,
+                pidfd: &mut pidfd as *mut libc::c_int as u64,
+                exit_signal: libc::SIGCHLD as u64,
+                cgroup: dir as u64,
+                ..CloneArgs::default()
+            };
+            // SAFETY: clone3 with a zero stack behaves like fork: the child continues on a
+            // copy of the parent's stack. The process is single-threaded (checked above), so
+            // the child's copy of every lock and allocator is consistent. `args` and `pidfd`
+            // outlive the call.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_clone3,
+                    &args as *const CloneArgs,
+                    std::mem::size_of::<CloneArgs>(),
+                )
+            };
+            if ret == -1 && matches!(last_errno(), libc::ENOSYS | libc::E2BIG) {
+                return Ok(None);
+            }
+            ret
+        }
+        None => {
+            let flags = namespaces | libc::CLONE_PIDFD as u64 | libc::SIGCHLD as u64;
+            // SAFETY: as above, for clone with a null stack.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_clone,
+                    flags,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    &mut pidfd as *mut libc::c_int,
+                    std::ptr::null_mut::<libc::c_void>(),
+                    0usize,
+                )
+            }
+        }
     };
     match ret {
-        -1 => fail("clone", format!("flags={flags:#x}")),
-        0 => Ok(Forked::Child),
-        pid => Ok(Forked::Parent {
+        -1 => fail(
+            if cgroup.is_some() { "clone3" } else { "clone" },
+            format!("namespaces={namespaces:#x}, into cgroup fd {cgroup:?}"),
+        ),
+        0 => Ok(Some(Forked::Child)),
+        pid => Ok(Some(Forked::Parent {
             pid: pid as libc::pid_t,
             // SAFETY: with CLONE_PIDFD the kernel stored a new, owned fd in `pidfd`.
             pidfd: unsafe { OwnedFd::from_raw_fd(pidfd) },
-        }),
+        })),
     }
 }
 
@@ -926,6 +976,20 @@ pub fn write(fd: RawFd, buf: &[u8]) -> SysResult<usize> {
     }
 }
 
+/// Fills `buf` from a blocking fd; `Ok(false)` when end of file comes first.
+pub fn read_exact(fd: &impl AsRawFd, buf: &mut [u8]) -> SysResult<bool> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read(fd.as_raw_fd(), &mut buf[filled..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => filled += n,
+            Err(e) if e.errno == libc::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
 pub fn write_all(fd: &impl AsRawFd, mut buf: &[u8]) -> SysResult<()> {
     while !buf.is_empty() {
         let n = write(fd.as_raw_fd(), buf)?;
@@ -1077,6 +1141,21 @@ pub fn socketpair() -> SysResult<(OwnedFd, OwnedFd)> {
 
 const CMSG_SPACE_ONE_FD: usize = 24; // CMSG_SPACE(sizeof(int)) on 64-bit Linux
 
+/// In a freshly forked child: moves `fd` to 3 and closes every fd above it, so that nothing
+/// the parent held open (other children's sockets) stays open here. Handles the parent
+/// kept for other fds must not be dropped in the child.
+pub fn keep_only(fd: OwnedFd) -> SysResult<OwnedFd> {
+    let raw = fd.into_raw_fd();
+    if raw != 3 {
+        dup3_cloexec(raw, 3)?;
+        // SAFETY: `raw` came from an OwnedFd given up above; it is closed exactly once.
+        unsafe { libc::close(raw) };
+    }
+    close_from(4)?;
+    // SAFETY: fd 3 now holds the socket, and nothing else owns that number.
+    Ok(unsafe { OwnedFd::from_raw_fd(3) })
+}
+
 /// Sends one byte and one fd over a unix socket (SCM_RIGHTS).
 pub fn send_fd(socket: &OwnedFd, fd: RawFd) -> SysResult<()> {
     let mut byte = [1u8];
@@ -1188,7 +1267,7 @@ mod tests {
     #[test]
     fn clone_refuses_a_multithreaded_process() {
         let _t = std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_secs(1)));
-        match clone_process(0) {
+        match clone_process(0, None) {
             Err(e) => assert!(e.args.contains("single-threaded"), "{e}"),
             Ok(_) => panic!("clone from a multithreaded test process must be refused"),
         }

@@ -403,6 +403,133 @@ fn concurrent_pulls_of_one_image_download_each_blob_once() {
     );
     assert_eq!(store_entries(&store, "roots").len(), 1);
     assert_eq!(store.list().unwrap().len(), 1);
+    assert_eq!(
+        store_entries(&store, "locks"),
+        Vec::<String>::new(),
+        "lock files left behind"
+    );
+}
+
+#[test]
+fn lock_files_are_removed_after_pulls_failed_pulls_leases_and_gc() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let no_locks = |when: &str| {
+        assert_eq!(
+            store_entries(&store, "locks"),
+            Vec::<String>::new(),
+            "lock files left {when}"
+        )
+    };
+    let busybox = registry.reference("busybox");
+    let record = pull(&store, &busybox, &PullOptions::default()).unwrap();
+    no_locks("after a pull");
+    pull(&store, &busybox, &PullOptions::default()).unwrap();
+    no_locks("after a pull that found everything there");
+    let err = pull(
+        &store,
+        &format!("127.0.0.1:{}/no-such-image:1", registry.port),
+        &PullOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ImageError::Registry { .. }), "{err}");
+    no_locks("after a failed pull");
+    // A lease holds its lock file while it lives; dropping it removes the file, and a gc
+    // that ran meanwhile neither removed the leased root nor left its own locks.
+    let lease = store.lease(&record.digest).unwrap();
+    let hex = record.digest.trim_start_matches("sha256:");
+    assert_eq!(store_entries(&store, "locks"), vec![format!("use-{hex}")]);
+    store.remove(&busybox).unwrap();
+    assert!(store.root_path(&record.digest).exists());
+    assert_eq!(store_entries(&store, "locks"), vec![format!("use-{hex}")]);
+    drop(lease);
+    no_locks("after a lease ended");
+    assert_eq!(store.gc(&[]).unwrap().roots, vec![record.digest.clone()]);
+    no_locks("after gc");
+    // Two leases at once: the file goes with the last one.
+    pull(&store, &busybox, &PullOptions::default()).unwrap();
+    let (a, b) = (
+        store.lease(&record.digest).unwrap(),
+        store.lease(&record.digest).unwrap(),
+    );
+    drop(a);
+    assert_eq!(store_entries(&store, "locks"), vec![format!("use-{hex}")]);
+    drop(b);
+    no_locks("after two leases ended");
+}
+
+/// The inode and modification time of `images.json`: a rewrite (always a rename of a new
+/// file) changes the inode.
+fn index_identity(store: &Store) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(store.root().join("images.json")).unwrap();
+    (meta.ino(), meta.modified().unwrap())
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn using_an_image_records_last_use_without_rewriting_the_index_every_run() {
+    let Some(registry) = Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let reference = registry.reference("busybox");
+    pull(&store, &reference, &PullOptions::default()).unwrap();
+    assert_eq!(store.list().unwrap()[0].last_used, None);
+    // The first use records it.
+    let before = index_identity(&store);
+    store.rootfs_plan(&reference).unwrap();
+    let after_first = index_identity(&store);
+    assert_ne!(before.0, after_first.0, "the first use was not recorded");
+    let used = store.list().unwrap()[0].last_used.expect("a last use");
+    assert!(unix_now() - used < 5, "{used}");
+    // Uses within the granularity write nothing.
+    for _ in 0..5 {
+        store.rootfs_plan(&reference).unwrap();
+    }
+    assert_eq!(
+        index_identity(&store),
+        after_first,
+        "images.json was rewritten by a run right after another"
+    );
+    // A recorded use older than the granularity (or in the future, after the clock was set
+    // back) is brought up to date by the next use.
+    let granularity = localeval::image::store::LAST_USE_GRANULARITY_SECS;
+    for stale in [unix_now() - granularity - 1, unix_now() + 3600] {
+        let path = store.root().join("images.json");
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        index["images"][0]["last_used"] = stale.into();
+        std::fs::write(&path, serde_json::to_vec(&index).unwrap()).unwrap();
+        let before = index_identity(&store);
+        store.rootfs_plan(&reference).unwrap();
+        assert_ne!(index_identity(&store).0, before.0, "stale {stale} kept");
+        let used = store.list().unwrap()[0].last_used.unwrap();
+        assert!(used.abs_diff(unix_now()) < 5, "{used}");
+    }
+    // `localeval images` shows it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_localeval"))
+        .args(["images", "--store", store.root().to_str().unwrap()])
+        .env("LOCALEVAL_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&reference))
+        .unwrap_or_else(|| panic!("{reference} not listed: {text}"));
+    assert!(line.trim_end().ends_with("s ago"), "{line}");
 }
 
 #[test]

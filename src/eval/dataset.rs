@@ -26,6 +26,8 @@ pub enum DatasetError {
     BadSpec(String),
     #[error("dataset {path} has no problems")]
     Empty { path: PathBuf },
+    #[error("problem {id} cannot be judged here: {why}")]
+    Unjudgeable { id: String, why: String },
     #[error("problem {id}: no reference solution in {language} (the set has {available})")]
     NoSolution {
         id: String,
@@ -74,8 +76,15 @@ pub struct TestCase {
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum Judge {
     /// One program, `prefix + completion + suffix`, passes when it exits with status 0
-    /// (HumanEval: the prompt, the completion, the test and `check(entry_point)`).
-    Program { prefix: String, suffix: String },
+    /// (HumanEval: the prompt, the completion, the test and `check(entry_point)`) and, when
+    /// `quiet`, prints nothing: HumanEval-X's JavaScript tests use `console.assert`, which
+    /// only prints a failed assertion (its own harness fails any output).
+    Program {
+        prefix: String,
+        suffix: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        quiet: bool,
+    },
     /// The code is a whole program run once per test case with the input on stdin.
     Stdio {
         tests: Vec<TestCase>,
@@ -90,7 +99,8 @@ pub struct Problem {
     pub title: String,
     pub categories: Vec<String>,
     pub difficulty: Option<String>,
-    /// Catalog language of the answer.
+    /// Catalog language the answer is judged as: the language it is written in, or a
+    /// test-build variant of it (`go-test`) where the tests need one.
     pub language: String,
     /// What the model sees: the statement (chat) or the code to continue (completion).
     pub prompt: String,
@@ -276,6 +286,7 @@ pub fn language_title(language: &str) -> &str {
         "ruby" => "Ruby",
         "php" => "PHP",
         "bash" => "Bash",
+        "go-test" => "Go",
         other => other,
     }
 }
@@ -366,6 +377,7 @@ fn load_humaneval(path: &Path) -> Result<Vec<Problem>, DatasetError> {
             judge: Judge::Program {
                 prefix: r.prompt.clone(),
                 suffix: format!("\n\n{}\n\ncheck({})\n", r.test, r.entry_point),
+                quiet: false,
             },
             entry_point: Some(r.entry_point),
             id: r.task_id,
@@ -471,6 +483,7 @@ fn load_mbpp(path: &Path) -> Result<Vec<Problem>, DatasetError> {
                         format!("{}\n", r.test_setup_code)
                     },
                     suffix: format!("\n\n{tests}\n"),
+                    quiet: false,
                 },
                 time_limit_ms: None,
                 memory_limit_mb: None,
@@ -503,6 +516,77 @@ struct MultiRecord {
     canonical_solution: Option<String>,
     #[serde(default)]
     entry_point: Option<String>,
+    /// HumanEval-X Go: the package clause and the tests' imports, put before the prompt...
+    #[serde(default)]
+    test_setup: Option<String>,
+    /// ...whose own import block is then dropped (the setup imports again).
+    #[serde(default)]
+    import: Option<String>,
+}
+
+/// Import paths in Go source: the quoted paths of `import "x"` and `import ( ... )`.
+fn go_imports(code: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut in_block = false;
+    for line in code.lines() {
+        let l = line.trim();
+        let spec = if in_block {
+            if l.starts_with(')') {
+                in_block = false;
+                continue;
+            }
+            l
+        } else if let Some(rest) = l.strip_prefix("import") {
+            let rest = rest.trim_start();
+            match rest.strip_prefix('(') {
+                Some(first) => {
+                    in_block = true;
+                    first.trim_start()
+                }
+                None => rest,
+            }
+        } else {
+            continue;
+        };
+        if let Some(start) = spec.find('"') {
+            if let Some(len) = spec[start + 1..].find('"') {
+                paths.push(spec[start + 1..start + 1 + len].to_string());
+            }
+        }
+    }
+    paths
+}
+
+/// Whether Go test code is a `go test` file (it declares `func TestXxx(t *testing.T)`).
+fn is_go_test(tests: &str) -> bool {
+    tests
+        .lines()
+        .any(|l| l.starts_with("func Test") && l.contains("*testing.T"))
+}
+
+/// Whether Rust test code holds `#[test]` functions, which only a test build runs: a plain
+/// build (the catalog's) would drop them and pass every answer.
+fn is_rust_test(tests: &str) -> bool {
+    tests.lines().any(|l| l.trim() == "#[test]")
+}
+
+/// The crates outside the standard library that Rust code `use`s at the top level.
+fn rust_external_crates(code: &str) -> Vec<String> {
+    let mut crates: Vec<String> = code
+        .lines()
+        .filter_map(|l| l.strip_prefix("use "))
+        .filter_map(|rest| {
+            let name = rest
+                .trim_start_matches("::")
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()?;
+            (!name.is_empty()
+                && !["std", "core", "alloc", "crate", "self", "super"].contains(&name))
+            .then(|| name.to_string())
+        })
+        .collect();
+    crates.dedup();
+    crates
 }
 
 /// The catalog language of a MultiPL-E `language` field (`py`, `go_test.go`, `cpp` ...)
@@ -557,6 +641,61 @@ fn load_multilanguage(path: &Path, language: Option<&str>) -> Result<Vec<Problem
                 .or(r.task_id.clone())
                 .unwrap_or_else(|| format!("{}/{i}", path.display()));
             let entry = multi_entry(&r);
+            let setup = r.test_setup.clone().unwrap_or_default();
+            let mut prefix = r.prompt.clone();
+            let mut run_language = language.clone();
+            if language == "go" {
+                // The sandbox has the Go standard library and nothing else; nothing is
+                // downloaded there. HumanEval-X's Go tests import testify.
+                if let Some(module) = go_imports(&format!("{setup}\n{tests}"))
+                    .into_iter()
+                    .find(|p| p.split('/').next().is_some_and(|first| first.contains('.')))
+                {
+                    return Err(DatasetError::Unjudgeable {
+                        id,
+                        why: format!(
+                            "its Go tests import {module}, which the sandbox does not have (it \
+                             has the standard library only and downloads nothing); HumanEval-X's \
+                             Go tests all use testify: use MultiPL-E's Go set (humaneval-go), \
+                             whose tests use only `testing`"
+                        ),
+                    });
+                }
+                if !setup.is_empty() {
+                    let own_imports = r.import.as_deref().unwrap_or_default();
+                    let prompt = if own_imports.is_empty() {
+                        r.prompt.clone()
+                    } else {
+                        r.prompt.replace(own_imports, "")
+                    };
+                    prefix = format!("{setup}\n{prompt}");
+                }
+                if is_go_test(&tests) {
+                    run_language = "go-test".into();
+                }
+            } else if language == "rust" {
+                let crates = rust_external_crates(&format!("{}\n{tests}", r.prompt));
+                if !crates.is_empty() {
+                    return Err(DatasetError::Unjudgeable {
+                        id,
+                        why: format!(
+                            "its Rust code uses the crates {}, which the sandbox does not have \
+                             (it compiles with rustc alone and downloads nothing); HumanEval-X's \
+                             Rust prompts all import rand, regex and md5: use MultiPL-E's Rust \
+                             set (humaneval-rs), whose tests use only the standard library",
+                            crates.join(", ")
+                        ),
+                    });
+                }
+                if is_rust_test(&tests) {
+                    return Err(DatasetError::Unjudgeable {
+                        id,
+                        why: "its Rust tests are #[test] functions, which the catalog's plain \
+                              rustc build would leave out (every answer would pass)"
+                            .into(),
+                    });
+                }
+            }
             Ok(Problem {
                 title: entry.clone().unwrap_or_else(|| id.clone()),
                 categories: vec![format!("multi-language/{language}")],
@@ -564,13 +703,14 @@ fn load_multilanguage(path: &Path, language: Option<&str>) -> Result<Vec<Problem
                 style: PromptStyle::Completion,
                 stop: r.stop_tokens.clone(),
                 judge: Judge::Program {
-                    prefix: r.prompt.clone(),
+                    prefix,
                     suffix: format!("\n{tests}\n"),
+                    quiet: language == "javascript" && tests.contains("console.assert("),
                 },
                 entry_point: entry,
                 id,
                 prompt: r.prompt,
-                language,
+                language: run_language,
                 time_limit_ms: None,
                 memory_limit_mb: None,
                 reference: r.canonical_solution,
@@ -631,7 +771,7 @@ mod tests {
         assert_eq!(p.style, PromptStyle::Completion);
         assert_eq!(p.reference.as_deref(), Some("    return a + b\n"));
         match &p.judge {
-            Judge::Program { prefix, suffix } => {
+            Judge::Program { prefix, suffix, .. } => {
                 assert_eq!(prefix, &p.prompt);
                 assert!(suffix.ends_with("check(add)\n"));
             }
@@ -687,7 +827,8 @@ mod tests {
             r#"{"name": "HumanEval_53_add", "language": "go_test.go", "prompt": "package add_test\n\n// Add two numbers\nfunc add(x int, y int) int {\n", "tests": "func TestAdd(t *testing.T) {}\n", "stop_tokens": ["\nfunc", "\n}"]}"#,
         );
         let d = load(&DatasetSpec::MultiLanguage(m), None, None).unwrap();
-        assert_eq!(d.problems[0].language, "go");
+        // The tests are a `go test` file: judged as one.
+        assert_eq!(d.problems[0].language, "go-test");
         assert_eq!(d.problems[0].entry_point.as_deref(), Some("add"));
         assert_eq!(d.problems[0].stop, vec!["\nfunc", "\n}"]);
         let x = write(
@@ -698,6 +839,21 @@ mod tests {
         let d = load(&DatasetSpec::MultiLanguage(x), None, None).unwrap();
         assert_eq!(d.problems[0].language, "cpp");
         assert_eq!(d.problems[0].id, "CPP/0");
+    }
+
+    #[test]
+    fn go_imports_and_rust_crates_are_read() {
+        let go = "package x_test\n\nimport (\n    \"testing\"\n    a \"github.com/stretchr/testify/assert\"\n)\nimport \"fmt\"\nfunc f() { s := \"import (\" }\n";
+        assert_eq!(
+            go_imports(go),
+            vec!["testing", "github.com/stretchr/testify/assert", "fmt"]
+        );
+        assert!(is_go_test("func TestAdd(t *testing.T) {\n}\n"));
+        assert!(!is_go_test("func main() {\n}\n"));
+        let rust = "fn main(){}\n\nuse std::{slice::Iter, cmp::max};\nuse rand::Rng;\nuse regex::Regex;\nuse md5;\nuse std::any::Any;\n";
+        assert_eq!(rust_external_crates(rust), vec!["rand", "regex", "md5"]);
+        assert!(rust_external_crates("use std::collections::HashMap;\n").is_empty());
+        assert!(is_rust_test("mod tests {\n    #[test]\n    fn t() {}\n}\n"));
     }
 
     #[test]

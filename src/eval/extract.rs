@@ -38,6 +38,13 @@ pub fn canonical_language(tag: &str) -> String {
     name.to_string()
 }
 
+/// The language a model tags its code with for a catalog language: the test-build
+/// variant `go-test` is written as plain Go.
+pub fn fence_language(language: &str) -> String {
+    let base = language.strip_suffix("-test").unwrap_or(language);
+    canonical_language(base)
+}
+
 /// Removes `<think>…</think>` sections. An unclosed `<think>` swallows the rest (the model
 /// ran out of tokens while thinking); a lone `</think>` (the opening tag was part of the
 /// chat template) drops everything before it.
@@ -206,7 +213,7 @@ pub fn extract_code(
             how: "whole answer",
         };
     }
-    let want = canonical_language(language);
+    let want = fence_language(language);
     let tagged: Vec<&Block> = blocks
         .iter()
         .filter(|b| b.lang.as_deref().map(canonical_language) == Some(want.clone()))
@@ -237,8 +244,7 @@ pub fn extract_code(
     if let Some(p) = prompt.map(str::trim_end).filter(|p| !p.is_empty()) {
         // An echoed prompt inside the block is harmless for Python (the full definition
         // follows), but a duplicate signature breaks other languages.
-        if canonical_language(language) != "python" && code.trim_start().starts_with(p.trim_start())
-        {
+        if fence_language(language) != "python" && code.trim_start().starts_with(p.trim_start()) {
             code = code.trim_start()[p.trim_start().len()..].to_string();
         }
     }
@@ -329,6 +335,8 @@ mod tests {
         assert_eq!(canonical_language("Golang"), "go");
         assert_eq!(canonical_language("C++"), "cpp");
         assert_eq!(canonical_language("python3"), "python");
+        assert_eq!(fence_language("go-test"), "go");
+        assert_eq!(fence_language("golang"), "go");
         let raw = "```golang\npackage main\n```";
         assert_eq!(extract_code(raw, "go", None, None).how, "last tagged block");
     }

@@ -4,6 +4,12 @@
 //! check(entry_point)`, that passes when it exits 0. Stdin/stdout problems run the answer
 //! once per test case and compare its output (exactly, by lines, or by tokens with a float
 //! tolerance). Judging stops at the first failing test, as contest judges do.
+//!
+//! Each format's own harness runs its tests in a certain way, and the judge does the same:
+//! MultiPL-E's Go tests are a `go test` file (the dataset gives them the catalog language
+//! `go-test`, which builds with `go test -c`); MultiPL-E's Java tests are `assert`
+//! statements in `class Problem`, run with assertions enabled (see [`java_launcher`]);
+//! HumanEval-X's JavaScript tests fail by printing (see [`Judge::Program`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -66,17 +72,48 @@ pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<
     format!("{prefix}{completion}{suffix}")
 }
 
+/// The class `java Main` starts for a Java program whose tests are in `class Problem`
+/// (MultiPL-E's shape, which its harness runs as `java -ea Problem`): it enables assertions
+/// for the classes loaded after it, as `-ea` does, then hands over to `Problem.main`.
+/// `None` when the program has its own `Main` (HumanEval-X) or no `Problem`.
+pub fn java_launcher(program: &str) -> Option<String> {
+    let declares_class = |name: &str| {
+        program.lines().any(|l| {
+            let mut words = l.split_whitespace().skip_while(|w| {
+                matches!(*w, "public" | "final" | "abstract" | "static" | "strictfp")
+            });
+            words.next() == Some("class")
+                && words
+                    .next()
+                    .is_some_and(|w| w.trim_end_matches('{') == name)
+        })
+    };
+    (!declares_class("Main") && declares_class("Problem")).then(|| {
+        "\n\npublic class Main {\n    public static void main(String[] args) throws Exception {\n        \
+         ClassLoader.getSystemClassLoader().setDefaultAssertionStatus(true);\n        \
+         Problem.main(args);\n    }\n}\n"
+            .to_string()
+    })
+}
+
 /// The test programs of a sample whose extracted code is `code`.
 pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
     match &problem.judge {
-        Judge::Program { prefix, suffix } => {
+        Judge::Program { prefix, suffix, .. } => {
             let completion = if problem.style == PromptStyle::Completion {
                 apply_stop(code, &problem.stop)
             } else {
                 code.to_string()
             };
+            let mut code =
+                join_program(prefix, &completion, suffix, problem.entry_point.as_deref());
+            if problem.language == "java" {
+                if let Some(launcher) = java_launcher(&code) {
+                    code.push_str(&launcher);
+                }
+            }
             vec![TestProgram {
-                code: join_program(prefix, &completion, suffix, problem.entry_point.as_deref()),
+                code,
                 stdin: String::new(),
                 expected: None,
             }]
@@ -134,11 +171,14 @@ pub fn output_matches(expected: &str, actual: &str, mode: Compare) -> bool {
 
 /// The verdict of one test from its execution.
 pub fn judge_test(problem: &Problem, program: &TestProgram, result: &ExecResult) -> TestVerdict {
-    let compare = match &problem.judge {
-        Judge::Stdio { compare, .. } => *compare,
-        Judge::Program { .. } => Compare::Exact,
+    let (compare, quiet) = match &problem.judge {
+        Judge::Stdio { compare, .. } => (*compare, false),
+        Judge::Program { quiet, .. } => (Compare::Exact, *quiet),
     };
     let (verdict, passed) = match (result.verdict, &program.expected) {
+        (Verdict::Ok, None) if quiet && !(result.stdout.is_empty() && result.stderr.is_empty()) => {
+            ("WA".to_string(), false)
+        }
         (Verdict::Ok, None) => ("OK".to_string(), true),
         (Verdict::Ok, Some(expected)) => {
             if output_matches(expected, &result.stdout, compare) {
@@ -191,6 +231,59 @@ mod tests {
         assert!(declares("func add(x int) int {", "add"));
         assert!(declares("std::vector<int> add(int a) {", "add"));
         assert!(!declares("return add(1);", "add"));
+    }
+
+    #[test]
+    fn multipl_e_java_gets_a_launcher_with_assertions_and_humaneval_x_java_does_not() {
+        let multipl_e = "import java.util.*;\nclass Problem {\n    public static long f() {\n        return 1;\n    }\n    public static void main(String[] args) {\n    assert(f() == 1);\n    }\n}\n";
+        let launcher = java_launcher(multipl_e).unwrap();
+        assert!(launcher.contains("public class Main"));
+        assert!(launcher.contains("setDefaultAssertionStatus(true)"));
+        assert!(launcher.contains("Problem.main(args)"));
+        let humaneval_x = "class Solution {\n}\npublic class Main {\n    public static void main(String[] a) {}\n}\n";
+        assert_eq!(java_launcher(humaneval_x), None);
+        assert_eq!(java_launcher("class Other {}"), None);
+    }
+
+    #[test]
+    fn quiet_programs_fail_on_any_output() {
+        let problem = Problem {
+            id: "JavaScript/0".into(),
+            title: "f".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "javascript".into(),
+            prompt: String::new(),
+            style: PromptStyle::Completion,
+            entry_point: None,
+            stop: vec![],
+            judge: Judge::Program {
+                prefix: String::new(),
+                suffix: String::new(),
+                quiet: true,
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        let program = &test_programs(&problem, "f()")[0];
+        let result = |stdout: &str, stderr: &str| ExecResult {
+            verdict: Verdict::Ok,
+            exit_code: Some(0),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            wall_ms: 5,
+            cpu_ms: 5,
+            peak_memory_bytes: 0,
+            rootfs: "host".into(),
+            rootfs_digest: None,
+            wall_limit_ms: 1000,
+            error: None,
+        };
+        assert!(judge_test(&problem, program, &result("", "")).passed);
+        let wa = judge_test(&problem, program, &result("", "Assertion failed\n"));
+        assert_eq!((wa.verdict.as_str(), wa.passed), ("WA", false));
+        assert!(!judge_test(&problem, program, &result("debug\n", "")).passed);
     }
 
     #[test]

@@ -258,10 +258,10 @@ pub fn gen_prompt(problem: &Problem, system: Option<&str>) -> GenPrompt {
                 dataset::Judge::Program { .. }
                     if problem.entry_point.is_some() && !problem.prompt.contains("```") =>
                 {
-                    let lang = &problem.language;
+                    let lang = super::extract::fence_language(&problem.language);
                     format!(
                         "Complete the following {} code. Reply with the whole function in one ```{lang} code block.\n\n```{lang}\n{}\n```",
-                        dataset::language_title(lang),
+                        dataset::language_title(&problem.language),
                         problem.prompt.trim_end()
                     )
                 }

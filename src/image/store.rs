@@ -5,8 +5,10 @@
 //!   blobs/sha256/<hex>     verified blobs (indexes, manifests, configs, layers)
 //!   roots/<hex>            unpacked roots, by manifest digest, ready for the jail
 //!   tmp/                   partial downloads (<hex>.partial, kept for resuming), unpacks
-//!   locks/                 flock files: blob-<hex>, root-<hex>, use-<hex>, gc, index
+//!   locks/                 flock files: blob-<hex>, root-<hex>, use-<hex>, gc, index,
+//!                          each removed when its last holder lets go (`LockFile`)
 //!   images.json            the records: reference -> manifest, config summary, last use
+//!                          (to the minute: `Store::record_use`)
 //! ```
 //!
 //! A root appears under `roots/` only by an atomic rename of a fully unpacked and prepared
@@ -108,7 +110,7 @@ impl PullProgress for NoProgress {
 }
 
 /// The parts of an image config the store honours, already made safe.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImageConfig {
     /// `Env` without `LD_*` and the other loader/libc variables, and without malformed
     /// entries.
@@ -125,7 +127,7 @@ pub struct ImageConfig {
 }
 
 /// One image in the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImageRecord {
     /// The normalized reference it was pulled by.
     pub reference: String,
@@ -161,7 +163,85 @@ pub struct GcReport {
 /// A shared hold on an image root while a sandbox uses it: `gc` and `rmi` never remove a
 /// root someone holds, in this process or another.
 pub struct Lease {
-    _file: File,
+    _lock: LockFile,
+}
+
+/// A held `flock` on a file in `locks/`, which removes the file when it is released and no
+/// one else holds it, so `locks/` does not grow with every blob and root ever pulled.
+///
+/// Removing a lock file safely needs every taker to follow one rule: after `flock`
+/// returns, the path must still name the inode that was locked (`fstat` of the descriptor
+/// against `stat` of the path); otherwise the file was unlinked by the holder before (who
+/// then released it) and the taker starts over with a fresh file. With that rule:
+/// - an exclusive holder unlinks the file while it still holds the lock (no one else can
+///   hold that inode then, and anyone waiting on it will find it unlinked and retry);
+/// - a shared holder releases its lock, then takes the lock exclusive without waiting on a
+///   fresh descriptor (only when the file still exists) and unlinks it if that succeeds and
+///   the path still names it; if another holder is there, that one removes it later.
+pub(crate) struct LockFile {
+    file: Option<File>,
+    path: PathBuf,
+    exclusive: bool,
+}
+
+impl LockFile {
+    fn is_current(file: &File, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            _ => false,
+        }
+    }
+
+    /// Takes the lock at `path` (creating the file), retrying while the file it locked was
+    /// removed by its previous holder.
+    fn acquire(path: &Path, op: FlockOperation) -> std::io::Result<LockFile> {
+        let exclusive = matches!(
+            op,
+            FlockOperation::LockExclusive | FlockOperation::NonBlockingLockExclusive
+        );
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)?;
+            match rustix::fs::flock(&file, op) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if LockFile::is_current(&file, path) {
+                return Ok(LockFile {
+                    file: Some(file),
+                    path: path.to_path_buf(),
+                    exclusive,
+                });
+            }
+        }
+    }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else { return };
+        if self.exclusive {
+            // The path names this inode (checked when taken, and only a holder of its
+            // exclusive lock unlinks it): unlink, then release.
+            let _ = std::fs::remove_file(&self.path);
+            drop(file);
+            return;
+        }
+        drop(file);
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&self.path) else {
+            return;
+        };
+        if rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive).is_ok()
+            && LockFile::is_current(&file, &self.path)
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// The image store.
@@ -170,6 +250,10 @@ pub struct Store {
     root: PathBuf,
     options: StoreOptions,
 }
+
+/// How stale a recorded last use may get before a use rewrites it (see
+/// `Store::record_use`).
+pub const LAST_USE_GRANULARITY_SECS: u64 = 60;
 
 fn now() -> u64 {
     SystemTime::now()
@@ -245,19 +329,12 @@ impl Store {
         self.root.join("roots").join(hex_of(digest))
     }
 
-    fn lock(&self, name: &str, op: FlockOperation) -> Result<File, ImageError> {
+    fn lock(&self, name: &str, op: FlockOperation) -> Result<LockFile, ImageError> {
         let path = self.root.join("locks").join(name);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| self.err(&path, "open lock", e))?;
-        rustix::fs::flock(&file, op).map_err(|e| self.err(&path, "lock", e.into()))?;
-        Ok(file)
+        LockFile::acquire(&path, op).map_err(|e| self.err(&path, "lock", e))
     }
 
-    async fn lock_async(&self, name: String, op: FlockOperation) -> Result<File, ImageError> {
+    async fn lock_async(&self, name: String, op: FlockOperation) -> Result<LockFile, ImageError> {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.lock(&name, op))
             .await
@@ -275,14 +352,27 @@ impl Store {
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         ));
-        std::fs::write(&tmp, bytes).map_err(|e| {
+        // Written and flushed to disk before the rename, so that after a crash the path
+        // holds either the old or the new content, never a truncated file.
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            std::io::Write::write_all(&mut f, bytes)?;
+            f.sync_all()
+        });
+        written.map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             self.err(&tmp, "write", e)
         })?;
         std::fs::rename(&tmp, path).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             self.err(path, "rename into place", e)
-        })
+        })?;
+        if let Some(dir) = path.parent() {
+            // The rename itself made durable; a failure here loses nothing already there.
+            if let Ok(dir) = File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
+        Ok(())
     }
 
     fn read_index(&self) -> Result<Index, ImageError> {
@@ -383,17 +473,45 @@ impl Store {
                 )),
             }
         }
-        let t = now();
-        self.update_index(|index| {
-            for r in index
-                .images
-                .iter_mut()
-                .filter(|r| r.digest == record.digest)
-            {
-                r.last_used = Some(t);
-            }
-        })?;
+        self.record_use(&record)?;
         Ok(plan)
+    }
+
+    /// Records that an image was used, at most once per [`LAST_USE_GRANULARITY_SECS`].
+    ///
+    /// Last use lives in `images.json` with the rest of the record, and rewriting that file
+    /// (under the index lock, then an fsync'd write and an atomic rename) for every run
+    /// would serialize runs on one lock and cost a disk flush each. So a use whose record
+    /// already says it was used within the granularity (and not in the future: a clock set
+    /// back is corrected) writes nothing: `images` shows last use to the minute, which is
+    /// what `gc` decisions and people need, and a run pays one read of the file it already
+    /// read to find the image. When it does write, the rename keeps the file whole even if
+    /// the process or the machine dies mid-write.
+    fn record_use(&self, record: &ImageRecord) -> Result<(), ImageError> {
+        let t = now();
+        let fresh = |last: Option<u64>| {
+            last.is_some_and(|last| last <= t && t - last < LAST_USE_GRANULARITY_SECS)
+        };
+        if fresh(record.last_used) {
+            return Ok(());
+        }
+        let mut changed = false;
+        let index_path = self.root.join("images.json");
+        let _lock = self.lock("index", FlockOperation::LockExclusive)?;
+        let mut index = self.read_index()?;
+        for r in index
+            .images
+            .iter_mut()
+            .filter(|r| r.digest == record.digest && !fresh(r.last_used))
+        {
+            r.last_used = Some(t);
+            changed = true;
+        }
+        if changed {
+            let bytes = serde_json::to_vec_pretty(&index).expect("index serializes");
+            self.write_atomic(&index_path, &bytes)?;
+        }
+        Ok(())
     }
 
     /// Holds an image root against `gc`/`rmi` until the lease is dropped.
@@ -403,7 +521,7 @@ impl Store {
             why,
         })?;
         Ok(Lease {
-            _file: self.lock(&format!("use-{hex}"), FlockOperation::LockShared)?,
+            _lock: self.lock(&format!("use-{hex}"), FlockOperation::LockShared)?,
         })
     }
 

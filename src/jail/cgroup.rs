@@ -6,6 +6,7 @@
 //! of it. Every function takes the cgroupfs root and the proc texts as parameters, so the
 //! parsing and layout logic is tested against a temp dir.
 
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,9 @@ fn io_err(
         source,
     }
 }
+
+/// The CPU bandwidth period; the quota is the limit's share of it.
+const CPU_PERIOD_US: u64 = 100_000;
 
 fn write_file(step: &'static str, path: &Path, value: &str) -> Result<(), CgroupError> {
     std::fs::write(path, value).map_err(io_err(step, "write", path))
@@ -478,11 +482,6 @@ impl V2 {
         let has = |c: &str| self.controllers.iter().any(|x| x == c);
         let apply = || -> Result<(), CgroupError> {
             if has("memory") {
-                write_file(
-                    "limit memory",
-                    &dir.join("memory.max"),
-                    &limits.memory_bytes.to_string(),
-                )?;
                 let swap = dir.join("memory.swap.max");
                 if swap.exists() {
                     write_file("limit swap", &swap, "0")?;
@@ -490,23 +489,7 @@ impl V2 {
                 // Kill the whole group on OOM: a run is one unit (SECURITY.md 2.4).
                 write_file("oom group", &dir.join("memory.oom.group"), "1")?;
             }
-            if has("pids") {
-                write_file(
-                    "limit pids",
-                    &dir.join("pids.max"),
-                    &limits.pids.to_string(),
-                )?;
-            }
-            if has("cpu") {
-                let period = 100_000u64;
-                let quota = (limits.cpu_millis as u64 * period / 1000).max(1000);
-                write_file(
-                    "limit cpu",
-                    &dir.join("cpu.max"),
-                    &format!("{quota} {period}"),
-                )?;
-            }
-            Ok(())
+            run.set_limits(limits)
         };
         if let Err(e) = apply() {
             let _ = run.remove();
@@ -566,13 +549,6 @@ impl V1 {
                 let dir = parent.join(name);
                 std::fs::create_dir(&dir).map_err(io_err("create", "mkdir", &dir))?;
                 run.dirs.push((Controller::Memory, dir.clone()));
-                let bytes = limits.memory_bytes.to_string();
-                write_file("limit memory", &dir.join("memory.limit_in_bytes"), &bytes)?;
-                // Swap accounting: memory+swap equal to memory means no swap at all.
-                let memsw = dir.join("memory.memsw.limit_in_bytes");
-                if memsw.exists() {
-                    write_file("limit swap", &memsw, &bytes)?;
-                }
                 let swappiness = dir.join("memory.swappiness");
                 if swappiness.exists() {
                     let _ = std::fs::write(&swappiness, "0");
@@ -581,28 +557,16 @@ impl V1 {
             if let Some(parent) = &self.pids {
                 let dir = parent.join(name);
                 std::fs::create_dir(&dir).map_err(io_err("create", "mkdir", &dir))?;
-                run.dirs.push((Controller::Pids, dir.clone()));
-                write_file(
-                    "limit pids",
-                    &dir.join("pids.max"),
-                    &limits.pids.to_string(),
-                )?;
+                run.dirs.push((Controller::Pids, dir));
             }
             if let Some(parent) = &self.cpu {
                 let dir = parent.join(name);
                 std::fs::create_dir(&dir).map_err(io_err("create", "mkdir", &dir))?;
                 run.dirs.push((Controller::Cpu, dir.clone()));
-                let period = 100_000u64;
-                let quota = (limits.cpu_millis as u64 * period / 1000).max(1000);
                 write_file(
                     "limit cpu",
                     &dir.join("cpu.cfs_period_us"),
-                    &period.to_string(),
-                )?;
-                write_file(
-                    "limit cpu",
-                    &dir.join("cpu.cfs_quota_us"),
-                    &quota.to_string(),
+                    &CPU_PERIOD_US.to_string(),
                 )?;
             }
             if let Some(parent) = &self.cpuacct {
@@ -612,7 +576,7 @@ impl V1 {
                 }
                 run.dirs.push((Controller::CpuAcct, dir));
             }
-            Ok(())
+            run.set_limits(limits)
         })();
         if let Err(e) = result {
             let _ = run.remove();
@@ -665,6 +629,88 @@ impl RunCgroup {
             .iter()
             .find(|(c, _)| *c == Controller::All || *c == controller)
             .map(|(_, d)| d.as_path())
+    }
+
+    /// The v2 cgroup's directory, opened for clone3 `CLONE_INTO_CGROUP`.
+    pub fn v2_dir(&self) -> Option<OwnedFd> {
+        if !self.v2 {
+            return None;
+        }
+        let dir = self.dir(Controller::All)?;
+        std::fs::File::open(dir).ok().map(OwnedFd::from)
+    }
+
+    /// Writes the memory, pids and CPU limits (again: a sandbox built ahead gets its run's
+    /// limits when the run arrives).
+    pub fn set_limits(&self, limits: &Limits) -> Result<(), CgroupError> {
+        let quota = (limits.cpu_millis as u64 * CPU_PERIOD_US / 1000).max(1000);
+        if self.v2 {
+            let Some(dir) = self.dir(Controller::All) else {
+                return Ok(());
+            };
+            let memory = dir.join("memory.max");
+            if memory.exists() {
+                write_file("limit memory", &memory, &limits.memory_bytes.to_string())?;
+            }
+            let pids = dir.join("pids.max");
+            if pids.exists() {
+                write_file("limit pids", &pids, &limits.pids.to_string())?;
+            }
+            let cpu = dir.join("cpu.max");
+            if cpu.exists() {
+                write_file("limit cpu", &cpu, &format!("{quota} {CPU_PERIOD_US}"))?;
+            }
+            return Ok(());
+        }
+        if let Some(dir) = self
+            .dirs
+            .iter()
+            .find(|(c, _)| *c == Controller::Memory)
+            .map(|(_, d)| d)
+        {
+            // Memory+swap equal to memory means no swap at all. v1 keeps memory at most
+            // memory+swap at every write, so the order depends on the direction.
+            let bytes = limits.memory_bytes.to_string();
+            let limit = dir.join("memory.limit_in_bytes");
+            let memsw = dir.join("memory.memsw.limit_in_bytes");
+            let current: u64 = std::fs::read_to_string(&limit)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(u64::MAX);
+            let has_memsw = memsw.exists();
+            if has_memsw && limits.memory_bytes > current {
+                write_file("limit swap", &memsw, &bytes)?;
+            }
+            write_file("limit memory", &limit, &bytes)?;
+            if has_memsw {
+                write_file("limit swap", &memsw, &bytes)?;
+            }
+        }
+        if let Some(dir) = self
+            .dirs
+            .iter()
+            .find(|(c, _)| *c == Controller::Pids)
+            .map(|(_, d)| d)
+        {
+            write_file(
+                "limit pids",
+                &dir.join("pids.max"),
+                &limits.pids.to_string(),
+            )?;
+        }
+        if let Some(dir) = self
+            .dirs
+            .iter()
+            .find(|(c, _)| *c == Controller::Cpu)
+            .map(|(_, d)| d)
+        {
+            write_file(
+                "limit cpu",
+                &dir.join("cpu.cfs_quota_us"),
+                &quota.to_string(),
+            )?;
+        }
+        Ok(())
     }
 
     /// Puts `pid` into every cgroup of the run (before it runs anything of the user's).

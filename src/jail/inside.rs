@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AtStep, Host, SetupError};
+use super::{AtStep, Host, SandboxShape, SetupError};
 use crate::plan::{Collect, JailSpec, WorkspaceFile};
 use crate::rootfs::{RootBase, SANDBOX_GID, SANDBOX_HOSTNAME, SANDBOX_UID};
 use crate::sys::{self, ChildUsage, SysError};
@@ -66,30 +66,58 @@ pub struct InitReport {
     pub missing: Vec<(String, String)>,
 }
 
+/// The run a built sandbox is given: sent by the supervisor once the init says it is ready
+/// (a sandbox may be built ahead, before its run is known).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RunOrder {
+    pub spec: JailSpec,
+    /// The program's rlimits: (resource, name, soft, hard).
+    pub rlimits: Vec<(i32, String, u64, u64)>,
+}
+
+/// A [`RunOrder`] as the supervisor sends it (the same encoding, borrowed).
+#[derive(Serialize)]
+pub struct RunOrderRef<'a> {
+    pub spec: &'a JailSpec,
+    pub rlimits: &'a [(i32, &'static str, u64, u64)],
+}
+
+/// The byte the init writes on the report pipe when the sandbox is built.
+pub const READY: u8 = b'R';
+
 /// The child's ends of the pipes, and everything else prepared before the clone.
 pub struct ChildSide<'a> {
-    pub spec: &'a JailSpec,
+    pub shape: &'a SandboxShape,
     pub host: &'a Host,
-    pub sync_read: OwnedFd,
+    /// The supervisor's go-ahead byte, then the [`RunOrder`].
+    pub order_read: OwnedFd,
     pub error_write: OwnedFd,
     pub report_write: OwnedFd,
     /// The program's stdin, stdout and stderr pipe ends; the init drops its copies once
     /// the program is forked, so that end of file never waits on the init.
     pub stdio: Option<[OwnedFd; 3]>,
-    pub argv: Vec<CString>,
-    pub env: Vec<CString>,
-    pub rlimits: Vec<(i32, &'static str, u64, u64)>,
     /// The parent's end of every pipe: closed first thing in the child.
     pub parent_fds: Vec<OwnedFd>,
+    /// The run cgroup's directory the clone used; closed first thing in the child.
+    pub cgroup_dir: Option<OwnedFd>,
+}
+
+/// The program's command line, environment and limits, ready for execve.
+struct Program {
+    spec: JailSpec,
+    argv: Vec<CString>,
+    env: Vec<CString>,
+    rlimits: Vec<(i32, String, u64, u64)>,
 }
 
 /// The sandbox's init. Never returns.
 pub fn init_main(mut child: ChildSide) -> ! {
     drop(std::mem::take(&mut child.parent_fds));
+    drop(child.cgroup_dir.take());
     match build_sandbox(&child) {
-        Ok(program) => {
+        Ok((program, pid)) => {
             drop(child.stdio.take());
-            supervise_program(&child, program)
+            supervise_program(&child, &program.spec, pid)
         }
         Err(error) => {
             send_failure(child.error_write.as_raw_fd(), &ChildFailure::Setup(error));
@@ -98,12 +126,13 @@ pub fn init_main(mut child: ChildSide) -> ! {
     }
 }
 
-/// Every step that builds the sandbox, in order (DESIGN.md "Order inside the jail").
-fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
-    wait_for_supervisor(child)?; // uid/gid maps written, placed in the run's cgroup
+/// Every step that builds the sandbox and starts its program, in order (DESIGN.md "Order
+/// inside the jail"). Everything up to `announce_ready` depends only on the sandbox's
+/// shape, so a sandbox can be built ahead and wait there for its run.
+fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError> {
+    wait_for_supervisor(child)?; // uid/gid maps written
     sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
-    sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
     let root_dir = open_root_dir(child)?; // while still the service's own host id
                                           // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
                                           // init creates in the new tmpfs mounts must be owned by an id mapped in this user
@@ -113,7 +142,6 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     make_mounts_private()?;
     build_root(child, root_dir)?; // tmpfs root with read-only host binds, or the image root read-only
     mount_scratch(child)?; // per-run /tmp and workspace: tmpfs with size and inode caps
-    write_workspace_files(child)?;
     mount_dev()?; // minimal /dev: null zero full random urandom, shm
     mount_proc()?; // fresh procfs, masked and read-only paths (before pivot: mount_too_revealing)
     pivot_into_root()?; // pivot_root, old root detached
@@ -121,6 +149,11 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     sys::sethostname(SANDBOX_HOSTNAME).at("set hostname")?;
     sys::bring_loopback_up().at("bring lo up")?; // the only interface of the new net namespace
     sys::chdir(Path::new(crate::rootfs::WORKSPACE)).at("enter workspace")?;
+    // The supervisor moves this process into the run's cgroup while the steps above run
+    // (on cgroup v1 a move waits out an RCU grace period, ~10 ms); nothing of the user's
+    // has run yet. The cgroup namespace is entered once inside, so it is rooted there.
+    wait_for_supervisor(child)?; // placed in the run's cgroup
+    sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
     drop_all_capabilities(child, "drop capabilities")?; // every set, bounding and ambient too
     sys::set_no_new_privs().at("no_new_privs")?;
     // Seccomp is the last privileged step: what the program's process still does after
@@ -128,17 +161,68 @@ fn build_sandbox(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
     // filter, so the init installs it once here and the program inherits it, instead of
     // the kernel taking in the same two filters twice per run.
     child.host.seccomp.install().at("install seccomp")?;
-    fork_program(child) // the program: session, stdio, rlimits, fds, then execve
+    announce_ready(child)?; // the sandbox is built; it may wait here for its run
+    let program = receive_order(child)?; // the run: files, command line, environment, rlimits
+    write_workspace_files(&program.spec)?; // into the fresh workspace tmpfs, as the sandbox user
+    let pid = fork_program(child, &program)?; // the program: session, stdio, rlimits, fds, then execve
+    Ok((program, pid))
 }
 
-/// Blocks until the supervisor has written the uid/gid maps and placed this process in its
-/// cgroup. End of file means the supervisor gave up: exit without doing anything.
+/// Blocks until the supervisor says go (once the uid/gid maps are written, once this
+/// process is in its cgroup). End of file means the supervisor gave up: exit without doing
+/// anything.
 fn wait_for_supervisor(child: &ChildSide) -> Result<(), SetupError> {
     let mut byte = [0u8; 1];
-    match sys::read(child.sync_read.as_raw_fd(), &mut byte).at("wait for supervisor")? {
+    match sys::read(child.order_read.as_raw_fd(), &mut byte).at("wait for supervisor")? {
         1 => Ok(()),
         _ => sys::exit_now(SETUP_FAILED),
     }
+}
+
+fn announce_ready(child: &ChildSide) -> Result<(), SetupError> {
+    sys::write_all(&child.report_write, &[READY]).at("announce the sandbox is ready")
+}
+
+/// Reads the run (length-prefixed postcard). End of file means the sandbox was built ahead
+/// and is not wanted: exit without doing anything.
+fn receive_order(child: &ChildSide) -> Result<Program, SetupError> {
+    let step = "receive the run";
+    let fd = &child.order_read;
+    let mut len = [0u8; 8];
+    if !sys::read_exact(fd, &mut len).at(step)? {
+        sys::exit_now(0);
+    }
+    let mut body = vec![0u8; u64::from_le_bytes(len) as usize];
+    if !sys::read_exact(fd, &mut body).at(step)? {
+        sys::exit_now(0);
+    }
+    let order: RunOrder = postcard::from_bytes(&body).map_err(|e| SetupError {
+        step: step.into(),
+        source: SysError {
+            call: "read".into(),
+            args: format!("a malformed run order: {e}"),
+            errno: libc::EINVAL,
+        },
+    })?;
+    let cstrings = |items: Vec<String>| -> Vec<CString> {
+        items
+            .into_iter()
+            .map(|s| CString::new(s).expect("plans carry no NUL bytes (checked by the planner)"))
+            .collect()
+    };
+    Ok(Program {
+        argv: cstrings(order.spec.argv.clone()),
+        env: cstrings(
+            order
+                .spec
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+        ),
+        rlimits: order.rlimits,
+        spec: order.spec,
+    })
 }
 
 fn become_sandbox_user(child: &ChildSide) -> Result<(), SetupError> {
@@ -195,7 +279,7 @@ fn bind_readonly(source: &Path, target: &Path, step: &str) -> Result<(), SetupEr
 /// host id and so may traverse the store. Opened after the clone, so that the handle's
 /// mount is in this mount namespace (a bind of a foreign namespace's mount is EINVAL).
 fn open_root_dir(child: &ChildSide) -> Result<Option<OwnedFd>, SetupError> {
-    match &child.spec.rootfs.base {
+    match &child.shape.rootfs.base {
         RootBase::Directory { path } => Ok(Some(sys::open_path_dir(path).at("open image root")?)),
         RootBase::Composed { .. } => Ok(None),
     }
@@ -203,7 +287,7 @@ fn open_root_dir(child: &ChildSide) -> Result<Option<OwnedFd>, SetupError> {
 
 fn build_root(child: &ChildSide, root_dir: Option<OwnedFd>) -> Result<(), SetupError> {
     let root = Path::new(NEW_ROOT);
-    match &child.spec.rootfs.base {
+    match &child.shape.rootfs.base {
         RootBase::Directory { .. } => {
             let fd = root_dir.expect("a directory root is opened first");
             let source = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
@@ -259,11 +343,11 @@ fn build_root(child: &ChildSide, root_dir: Option<OwnedFd>) -> Result<(), SetupE
 }
 
 fn mount_scratch(child: &ChildSide) -> Result<(), SetupError> {
-    let limits = &child.spec.limits;
+    let shape = child.shape;
     let options = |mode: &str| {
         format!(
             "size={},nr_inodes={},mode={mode},uid={SANDBOX_UID},gid={SANDBOX_GID}",
-            limits.tmpfs_bytes, limits.tmpfs_inodes
+            shape.tmpfs_bytes, shape.tmpfs_inodes
         )
     };
     let flags = libc::MS_NOSUID | libc::MS_NODEV;
@@ -285,12 +369,13 @@ fn mount_scratch(child: &ChildSide) -> Result<(), SetupError> {
     .at("mount workspace")
 }
 
-fn write_workspace_files(child: &ChildSide) -> Result<(), SetupError> {
-    let workspace = new_root(crate::rootfs::WORKSPACE);
+fn write_workspace_files(spec: &JailSpec) -> Result<(), SetupError> {
+    let workspace = PathBuf::from(crate::rootfs::WORKSPACE);
     let step = "write workspace files";
-    for file in &child.spec.files {
+    for file in &spec.files {
         // Paths were validated by the planner (relative, no `..`); the workspace is a fresh
-        // tmpfs that nothing of the user's has touched yet.
+        // tmpfs that nothing of the user's has touched yet. The root is pivoted and sealed:
+        // only the workspace tmpfs, owned by the sandbox user, is writable.
         let path = workspace.join(&file.path);
         let mut parent = workspace.clone();
         if let Some(dirs) = Path::new(&file.path).parent() {
@@ -431,7 +516,7 @@ fn pivot_into_root() -> Result<(), SetupError> {
 }
 
 fn seal_root(child: &ChildSide) -> Result<(), SetupError> {
-    if let RootBase::Composed { .. } = child.spec.rootfs.base {
+    if let RootBase::Composed { .. } = child.shape.rootfs.base {
         sys::mount_setattr(Path::new("/"), false, RO_NOSUID_NODEV).at("make root read-only")?;
     }
     Ok(())
@@ -443,18 +528,18 @@ fn drop_all_capabilities(child: &ChildSide, step: &str) -> Result<(), SetupError
     sys::clear_capabilities().at(step)
 }
 
-fn fork_program(child: &ChildSide) -> Result<libc::pid_t, SetupError> {
+fn fork_program(child: &ChildSide, program: &Program) -> Result<libc::pid_t, SetupError> {
     match sys::fork().at("fork program")? {
         Some(pid) => Ok(pid),
-        None => exec_program(child),
+        None => exec_program(child, program),
     }
 }
 
 /// The program's side, already under the init's seccomp filter and without capabilities:
 /// the last unprivileged steps, then execve. Never returns.
-fn exec_program(child: &ChildSide) -> ! {
+fn exec_program(child: &ChildSide, program: &Program) -> ! {
     let mut error_fd = child.error_write.as_raw_fd();
-    let failure = match confine_program(child, &mut error_fd) {
+    let failure = match confine_program(child, program, &mut error_fd) {
         Ok((path, exec_error)) => ChildFailure::Exec {
             path,
             error: exec_error,
@@ -474,17 +559,18 @@ fn exec_program(child: &ChildSide) -> ! {
 /// `error_fd` follows the error pipe when it moves to fd 3.
 fn confine_program(
     child: &ChildSide,
+    program: &Program,
     error_fd: &mut RawFd,
 ) -> Result<(String, SysError), SetupError> {
     sys::set_parent_death_signal(libc::SIGKILL).at("die with init")?;
     reset_signals();
     sys::setsid().at("new session")?; // no controlling terminal (TIOCSTI, CVE-2017-5226)
     connect_stdio(child)?;
-    set_rlimits(child)?;
+    set_rlimits(program)?;
     close_inherited_fds(*error_fd)?;
     *error_fd = 3;
-    let path = resolve_program(child);
-    let error = sys::execve(&path, &child.argv, &child.env);
+    let path = resolve_program(program);
+    let error = sys::execve(&path, &program.argv, &program.env);
     Ok((path.to_string_lossy().into_owned(), error))
 }
 
@@ -509,9 +595,9 @@ fn connect_stdio(child: &ChildSide) -> Result<(), SetupError> {
     Ok(())
 }
 
-fn set_rlimits(child: &ChildSide) -> Result<(), SetupError> {
-    for &(resource, name, soft, hard) in &child.rlimits {
-        sys::setrlimit(resource, name, soft, hard).at("set rlimits")?;
+fn set_rlimits(program: &Program) -> Result<(), SetupError> {
+    for (resource, name, soft, hard) in &program.rlimits {
+        sys::setrlimit(*resource, name, *soft, *hard).at("set rlimits")?;
     }
     Ok(())
 }
@@ -528,12 +614,12 @@ fn close_inherited_fds(keep: RawFd) -> Result<(), SetupError> {
 
 /// Finds the program on the plan's PATH inside the new root (execvpe would search the
 /// init's own environment, which is the server's).
-fn resolve_program(child: &ChildSide) -> CString {
-    let program = child.argv[0].to_bytes();
+fn resolve_program(run: &Program) -> CString {
+    let program = run.argv[0].to_bytes();
     if program.contains(&b'/') {
-        return child.argv[0].clone();
+        return run.argv[0].clone();
     }
-    let path_var = child
+    let path_var = run
         .spec
         .env
         .iter()
@@ -550,12 +636,12 @@ fn resolve_program(child: &ChildSide) -> CString {
             }
         }
     }
-    child.argv[0].clone()
+    run.argv[0].clone()
 }
 
 /// Waits for the program, then ends every other process of the run, collects the files
 /// asked for, reports, and exits — which takes the whole pid namespace down.
-fn supervise_program(child: &ChildSide, program: libc::pid_t) -> ! {
+fn supervise_program(child: &ChildSide, spec: &JailSpec, program: libc::pid_t) -> ! {
     let mut report = InitReport::default();
     loop {
         match sys::wait4(-1, 0) {
@@ -571,7 +657,7 @@ fn supervise_program(child: &ChildSide, program: libc::pid_t) -> ! {
     let _ = sys::kill(-1, libc::SIGKILL);
     while let Ok(Some(_)) = sys::wait4(-1, 0) {}
     report.usage = sys::children_usage();
-    collect_files(child.spec, &mut report);
+    collect_files(spec, &mut report);
     let bytes = postcard::to_stdvec(&report).unwrap_or_default();
     let _ = sys::write_all(&child.report_write, &(bytes.len() as u64).to_le_bytes());
     let _ = sys::write_all(&child.report_write, &bytes);

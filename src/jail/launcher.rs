@@ -2,21 +2,29 @@
 //! thread exists, that forks one supervisor per run (DESIGN.md "Process model": the tokio
 //! server never forks a sandbox itself).
 //!
-//! Per run, the client makes a socket pair and passes one end to the launcher (SCM_RIGHTS);
-//! the launcher forks a supervisor that reads the spec from it, runs the jail, streams
-//! output chunks back and ends with the report. A client that goes away (the server shut
-//! down or died) makes the supervisor kill its run and clean up.
+//! Per run, the client makes a socket pair and passes one end to the launcher (SCM_RIGHTS),
+//! followed by the run's [`SandboxShape`]. The launcher hands the socket to a supervisor
+//! whose sandbox of that shape is already built (or being built), or else forks one that
+//! builds it now; the supervisor reads the spec, runs the jail, streams output chunks back
+//! and ends with the report, then tears the sandbox down. For each recent shape the
+//! launcher keeps `ready_sandboxes` supervisors building ahead, so a run finds its
+//! namespaces, mounts, cgroup placement and seccomp filter in place. A client that goes
+//! away (the server shut down or died) makes the supervisor kill its run and clean up.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
-use super::supervise::run_supervised;
-use super::{Host, JailError, JailReport, Runner, SetupError, Stream};
+use super::supervise::{self, Sandbox};
+use super::{Host, JailError, JailReport, Runner, SandboxShape, SetupError, Stream};
+use crate::limits::Limits;
 use crate::outcome::StepOutcome;
 use crate::plan::JailSpec;
 use crate::sys;
+
+/// How many different shapes the launcher keeps sandboxes built ahead for.
+const READY_SHAPES: usize = 2;
 
 const FRAME_STDOUT: u8 = 1;
 const FRAME_STDERR: u8 = 2;
@@ -113,12 +121,15 @@ impl Launcher {
         on_output: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<JailReport, String> {
         let (ours, theirs) = sys::socketpair().map_err(|e| e.to_string())?;
+        let shape = postcard::to_stdvec(&SandboxShape::of(spec)).map_err(|e| e.to_string())?;
         {
             let control = self.inner.control.lock().unwrap_or_else(|e| e.into_inner());
             let control = control
                 .as_ref()
                 .ok_or("the launcher is shut down: no new runs")?;
             sys::send_fd(control, theirs.as_raw_fd())
+                .and_then(|()| sys::write_all(control, &(shape.len() as u32).to_le_bytes()))
+                .and_then(|()| sys::write_all(control, &shape))
                 .map_err(|e| format!("the launcher is gone: {e}"))?;
         }
         drop(theirs);
@@ -186,32 +197,127 @@ impl Runner for Launcher {
     }
 }
 
-/// The launcher process: receives one socket per run and forks a supervisor for it.
+/// A supervisor whose sandbox is built (or being built) ahead, waiting for a run socket.
+struct Ready {
+    shape: Vec<u8>,
+    pid: libc::pid_t,
+    socket: OwnedFd,
+}
+
+/// The launcher process: receives one socket per run and hands it to a supervisor.
 fn launcher_main(control: OwnedFd, host: &Host) -> ! {
     let _ = sys::set_parent_death_signal(libc::SIGKILL);
-    // Supervisors are reaped by the kernel; the launcher never waits.
+    // Supervisors are reaped by the kernel; the launcher waits only for ready ones at exit.
     sys::ignore_signal(libc::SIGCHLD);
     sys::ignore_signal(libc::SIGPIPE);
     sys::ignore_signal(libc::SIGINT);
     sys::ignore_signal(libc::SIGTERM);
+    let mut ready: Vec<Ready> = Vec::new();
+    // Most recent first.
+    let mut shapes: Vec<Vec<u8>> = Vec::new();
     loop {
-        match sys::recv_fd(&control) {
-            Ok(Some(run_socket)) => match sys::fork() {
-                Ok(None) => {
-                    drop(control);
-                    supervisor_main(run_socket, host)
-                }
-                Ok(Some(_)) => drop(run_socket),
-                Err(e) => {
-                    tracing::error!(error = %e, "launcher cannot fork a supervisor");
-                }
-            },
+        let run_socket = match sys::recv_fd(&control) {
+            Ok(Some(fd)) => fd,
             // The server closed its end (shut down or died): no more runs.
-            Ok(None) => sys::exit_now(0),
+            Ok(None) => stop_ready_and_exit(ready, 0),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(_) => sys::exit_now(1),
+            Err(_) => stop_ready_and_exit(ready, 1),
+        };
+        let Some(shape) = read_shape(&control) else {
+            stop_ready_and_exit(ready, 1)
+        };
+        hand_over(host, &mut ready, run_socket, &shape);
+        shapes.retain(|s| *s != shape);
+        shapes.insert(0, shape);
+        shapes.truncate(READY_SHAPES);
+        // Sandboxes of shapes no longer recent are dropped: their supervisors see the
+        // socket close, tear down and exit.
+        ready.retain(|r| shapes.contains(&r.shape));
+        build_ahead(host, &mut ready, &shapes[0]);
+    }
+}
+
+fn read_shape(control: &OwnedFd) -> Option<Vec<u8>> {
+    let mut len = [0u8; 4];
+    if !sys::read_exact(control, &mut len).ok()? {
+        return None;
+    }
+    let mut shape = vec![0u8; u32::from_le_bytes(len) as usize];
+    sys::read_exact(control, &mut shape).ok()?.then_some(shape)
+}
+
+/// Gives the run to a supervisor with a sandbox of its shape, or forks one that builds it.
+fn hand_over(host: &Host, ready: &mut Vec<Ready>, run_socket: OwnedFd, shape: &[u8]) {
+    while let Some(i) = ready.iter().position(|r| r.shape == shape) {
+        let supervisor = ready.remove(i);
+        if sys::send_fd(&supervisor.socket, run_socket.as_raw_fd()).is_ok() {
+            return;
+        }
+        // That supervisor is gone (its build failed): try the next one.
+    }
+    match sys::fork() {
+        Ok(None) => {
+            forget_inherited(ready);
+            match sys::keep_only(run_socket) {
+                Ok(run_socket) => supervisor_main(run_socket, host, None),
+                Err(_) => sys::exit_now(1),
+            }
+        }
+        Ok(Some(_)) => {}
+        Err(e) => tracing::error!(error = %e, "launcher cannot fork a supervisor"),
+    }
+}
+
+/// Forks supervisors that build sandboxes of `shape` until `ready_sandboxes` wait for it.
+fn build_ahead(host: &Host, ready: &mut Vec<Ready>, shape: &[u8]) {
+    let Ok(decoded) = postcard::from_bytes::<SandboxShape>(shape) else {
+        return;
+    };
+    if !decoded.can_build_ahead() {
+        return;
+    }
+    while ready.iter().filter(|r| r.shape == shape).count() < host.config.ready_sandboxes as usize {
+        let Ok((ours, theirs)) = sys::socketpair() else {
+            return;
+        };
+        match sys::fork() {
+            Ok(None) => {
+                forget_inherited(ready);
+                match sys::keep_only(theirs) {
+                    Ok(theirs) => ready_supervisor_main(theirs, host, decoded),
+                    Err(_) => sys::exit_now(1),
+                }
+            }
+            Ok(Some(pid)) => ready.push(Ready {
+                shape: shape.to_vec(),
+                pid,
+                socket: ours,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "launcher cannot fork a supervisor");
+                return;
+            }
         }
     }
+}
+
+/// In a forked supervisor: the launcher's sockets (the control socket, the ready
+/// supervisors') are closed by [`sys::keep_only`]; their handles here must never close
+/// those numbers again.
+fn forget_inherited(ready: &mut Vec<Ready>) {
+    std::mem::forget(std::mem::take(ready));
+}
+
+/// Stops the ready supervisors (they see their socket close, tear down and exit), waits for
+/// them, and exits.
+fn stop_ready_and_exit(ready: Vec<Ready>, code: i32) -> ! {
+    let pids: Vec<libc::pid_t> = ready.iter().map(|r| r.pid).collect();
+    drop(ready);
+    for pid in pids {
+        // SIGCHLD is ignored: the wait ends when the child is gone, with ECHILD.
+        let _ = sys::wait4(pid, 0);
+    }
+    sys::exit_now(code)
 }
 
 fn write_frame(stream: &mut UnixStream, kind: u8, body: &[u8]) -> bool {
@@ -224,8 +330,31 @@ fn write_frame(stream: &mut UnixStream, kind: u8, body: &[u8]) -> bool {
         .is_ok()
 }
 
-/// One run's supervisor (a child of the launcher, single-threaded).
-fn supervisor_main(run_socket: OwnedFd, host: &Host) -> ! {
+/// A supervisor that builds a sandbox of `shape` ahead, then waits for its run.
+fn ready_supervisor_main(launcher: OwnedFd, host: &Host, shape: SandboxShape) -> ! {
+    sys::default_signal(libc::SIGCHLD);
+    // The cgroup holds the most a run may ask for until the run sets its own limits.
+    let sandbox = Sandbox::build(host, &shape, &Limits::DEFAULT_MAXIMA, None);
+    if let Err(error) = &sandbox {
+        tracing::error!(%error, "building a sandbox ahead failed; its run will build its own");
+    }
+    match sys::recv_fd(&launcher) {
+        Ok(Some(run_socket)) => {
+            drop(launcher);
+            supervisor_main(run_socket, host, sandbox.ok())
+        }
+        // The launcher dropped this sandbox or is exiting: tear down (the drop) and exit.
+        _ => {
+            drop(sandbox);
+            sys::exit_now(0)
+        }
+    }
+}
+
+/// One run's supervisor (a child of the launcher, single-threaded): reads the spec, runs it
+/// on the sandbox built ahead when its shape fits, else on a new one, sends the report, then
+/// tears the sandbox down.
+fn supervisor_main(run_socket: OwnedFd, host: &Host, built: Option<Sandbox>) -> ! {
     sys::default_signal(libc::SIGCHLD);
     let mut stream = UnixStream::from(run_socket);
     let spec: JailSpec = {
@@ -242,15 +371,32 @@ fn supervisor_main(run_socket: OwnedFd, host: &Host) -> ! {
     };
     let mut writer = stream.try_clone().unwrap_or_else(|_| sys::exit_now(1));
     let abort = stream.as_raw_fd();
-    let report = run_supervised(host, &spec, Some(abort), &mut |s, bytes| {
+    let mut on_output = |s: Stream, bytes: &[u8]| {
         let kind = match s {
             Stream::Stdout => FRAME_STDOUT,
             Stream::Stderr => FRAME_STDERR,
         };
         write_frame(&mut writer, kind, bytes);
-    });
+    };
+    // A sandbox of another shape is dropped (torn down) before a new one is built.
+    let built = built.filter(|sandbox| *sandbox.shape() == SandboxShape::of(&spec));
+    let result = match built {
+        Some(sandbox) => sandbox.run(host, &spec, Some(abort), &mut on_output),
+        None => supervise::build_and_run(host, &spec, Some(abort), &mut on_output),
+    };
+    let (result, teardown) = match result {
+        Ok((result, host_uid, teardown)) => (Ok((result, host_uid)), Some(teardown)),
+        Err(error) => (Err(error), None),
+    };
+    let report = supervise::report(host, &spec, result);
     if let Ok(bytes) = postcard::to_stdvec(&report) {
-        write_frame(&mut writer, FRAME_REPORT, &bytes);
+        write_frame(&mut stream, FRAME_REPORT, &bytes);
+    }
+    drop(stream);
+    if let Some(teardown) = teardown {
+        if let Err(error) = teardown.finish() {
+            tracing::error!(%error, "run cgroup left behind");
+        }
     }
     sys::exit_now(0)
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::outcome::{EnforcedLimits, ReturnedFile, StepOutcome};
 use crate::plan::{JailSpec, WorkspaceFile};
+use crate::rootfs::{RootBase, RootfsPlan};
 use crate::sys::SysError;
 
 pub use supervise::enforcement;
@@ -40,6 +41,31 @@ pub trait Runner {
     /// it is produced. Never fails: a sandbox that cannot be built is a report with the
     /// verdict IE.
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport;
+}
+
+/// What a sandbox is built from before its run is known: the root filesystem and the sizes
+/// of the scratch tmpfs mounts. A run can use a sandbox built ahead when the shapes match.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxShape {
+    pub rootfs: RootfsPlan,
+    pub tmpfs_bytes: u64,
+    pub tmpfs_inodes: u64,
+}
+
+impl SandboxShape {
+    pub fn of(spec: &JailSpec) -> SandboxShape {
+        SandboxShape {
+            rootfs: spec.rootfs.clone(),
+            tmpfs_bytes: spec.limits.tmpfs_bytes,
+            tmpfs_inodes: spec.limits.tmpfs_inodes,
+        }
+    }
+
+    /// Whether sandboxes of this shape may be built ahead: only on the host profile. An
+    /// image root is bound when its run starts, under the hold the run takes against `gc`.
+    pub fn can_build_ahead(&self) -> bool {
+        matches!(self.rootfs.base, RootBase::Composed { .. })
+    }
 }
 
 /// Where the isolation of one run came from, for the result's provenance.
@@ -113,6 +139,9 @@ pub struct HostConfig {
     pub seccomp_profile: Option<PathBuf>,
     /// Forces a cgroup mode (`v2`, `v1`, `none`) instead of detecting one.
     pub cgroup_mode: Option<String>,
+    /// Sandboxes the launcher keeps built ahead, per recent shape (0: build each one when
+    /// its run arrives).
+    pub ready_sandboxes: u32,
 }
 
 impl Default for HostConfig {
@@ -123,6 +152,10 @@ impl Default for HostConfig {
             slot_dir: PathBuf::from("/run/localeval/slots"),
             seccomp_profile: None,
             cgroup_mode: None,
+            ready_sandboxes: std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(2)
+                .max(2),
         }
     }
 }

@@ -3,13 +3,12 @@
 //! concurrently, enforces the wall-clock, CPU and output limits, and turns what happened
 //! into a verdict. Runs in a single-threaded process (the CLI, or a launcher's child).
 
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use super::cgroup::RunCgroup;
 use super::inside::{self, ChildFailure, ChildSide, InitReport};
-use super::{AtStep, Host, JailProvenance, JailReport, SetupError, Stream};
+use super::{AtStep, Host, JailProvenance, JailReport, SandboxShape, SetupError, Stream};
 use crate::limits::Limits;
 use crate::outcome::{
     Captured, EnforcedLimits, Enforcement, LimitsHit, ReturnedFile, StepOutcome, Usage, Verdict,
@@ -28,32 +27,20 @@ enum KillReason {
     Cancelled,
 }
 
-/// Runs `spec` from this (single-threaded) process; the run is cancelled when `abort`
-/// becomes readable or hangs up.
+/// Runs `spec` from this (single-threaded) process, cleanup included; the run is cancelled
+/// when `abort` becomes readable or hangs up.
 pub fn run_supervised(
     host: &Host,
     spec: &JailSpec,
     abort: Option<RawFd>,
     on_output: &mut dyn FnMut(Stream, &[u8]),
 ) -> JailReport {
-    let mut provenance = provenance(host, &spec.limits);
-    match supervise(host, spec, abort, on_output, &mut provenance) {
-        Ok((step, files, missing)) => JailReport {
-            step,
-            files,
-            missing,
-            provenance,
-        },
-        Err(error) => {
-            tracing::error!(%error, "sandbox setup failed");
-            JailReport {
-                step: StepOutcome::internal_error(error.to_string()),
-                files: Vec::new(),
-                missing: Vec::new(),
-                provenance,
-            }
-        }
-    }
+    let result =
+        build_and_run(host, spec, abort, on_output).and_then(|(result, host_uid, teardown)| {
+            teardown.finish()?;
+            Ok((result, host_uid))
+        });
+    report(host, spec, result)
 }
 
 /// What a run's provenance says of this host before the run has a host uid of its own.
@@ -245,16 +232,9 @@ fn processes_of_uid(uid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn to_cstrings(items: impl IntoIterator<Item = String>) -> Vec<CString> {
-    items
-        .into_iter()
-        .map(|s| CString::new(s).expect("plans carry no NUL bytes (checked by the planner)"))
-        .collect()
-}
-
 /// The pipes between the supervisor and the sandbox.
 struct Pipes {
-    sync: (OwnedFd, OwnedFd),
+    order: (OwnedFd, OwnedFd),
     error: (OwnedFd, OwnedFd),
     report: (OwnedFd, OwnedFd),
     stdin: (OwnedFd, OwnedFd),
@@ -262,38 +242,63 @@ struct Pipes {
     stderr: (OwnedFd, OwnedFd),
 }
 
-fn supervise(
-    host: &Host,
-    spec: &JailSpec,
-    abort: Option<RawFd>,
-    on_output: &mut dyn FnMut(Stream, &[u8]),
-    provenance: &mut JailProvenance,
-) -> Result<
-    (
-        StepOutcome,
-        Vec<crate::plan::WorkspaceFile>,
-        Vec<ReturnedFile>,
-    ),
-    SetupError,
-> {
-    let slot = acquire_slot(host)?;
-    provenance.host_uid = slot.host_id;
-    let cgroup = host
-        .cgroups
-        .create(&format!("localeval-run-{}", sys::getpid()), &spec.limits)
-        .map_err(|e| SetupError {
-            step: "create cgroup".into(),
-            source: SysError {
-                call: "cgroup".into(),
-                args: e.to_string(),
-                errno: libc::EIO,
-            },
-        })?;
-    let result = clone_and_supervise(host, spec, &slot, &cgroup, abort, on_output);
-    cgroup.kill();
-    if let Err(e) = cgroup.remove() {
-        tracing::error!(error = %e, "run cgroup left behind");
-        return Err(SetupError {
+/// What one run produced, before it becomes a report.
+pub type RunResult = (
+    StepOutcome,
+    Vec<crate::plan::WorkspaceFile>,
+    Vec<ReturnedFile>,
+);
+
+/// How long a sandbox may take to build before the supervisor gives up on it.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A sandbox built and waiting for its run: its init has every namespace, mount, dropped
+/// capability and the seccomp filter in place, sits in the run's cgroup, and blocks reading
+/// its [`RunOrder`](inside::RunOrder). Dropping it unused ends the init and cleans up.
+pub struct Sandbox {
+    shape: SandboxShape,
+    /// The limits the cgroup holds now.
+    applied: Limits,
+    host_uid: u32,
+    order: OwnedFd,
+    error: OwnedFd,
+    report: OwnedFd,
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    teardown: Teardown,
+}
+
+/// What is left of a run once its result is known: the init to reap, the cgroup to remove,
+/// the slot to release. `finish` does it; dropping it does it too, and logs any failure.
+pub struct Teardown {
+    held: Option<(Slot, RunCgroup, libc::pid_t, OwnedFd)>,
+}
+
+impl Teardown {
+    fn cgroup(&self) -> &RunCgroup {
+        &self.held.as_ref().expect("held until finished").1
+    }
+
+    fn pidfd(&self) -> &OwnedFd {
+        &self.held.as_ref().expect("held until finished").3
+    }
+
+    /// Kills what is left of the sandbox, waits for its init and removes the cgroup. An
+    /// error means something of the run survived in the cgroup.
+    pub fn finish(mut self) -> Result<(), SetupError> {
+        self.release()
+    }
+
+    fn release(&mut self) -> Result<(), SetupError> {
+        let Some((slot, cgroup, pid, pidfd)) = self.held.take() else {
+            return Ok(());
+        };
+        // The init exits on its own once it has reported; the signal only makes sure.
+        let _ = sys::pidfd_send_signal(&pidfd, libc::SIGKILL);
+        let _ = sys::wait4(pid, 0);
+        cgroup.kill();
+        let removed = cgroup.remove().map_err(|e| SetupError {
             step: "remove cgroup".into(),
             source: SysError {
                 call: "rmdir".into(),
@@ -301,176 +306,385 @@ fn supervise(
                 errno: libc::EBUSY,
             },
         });
+        drop(slot);
+        removed
     }
-    result
 }
 
-fn clone_and_supervise(
-    host: &Host,
-    spec: &JailSpec,
-    slot: &Slot,
-    cgroup: &RunCgroup,
-    abort: Option<RawFd>,
-    on_output: &mut dyn FnMut(Stream, &[u8]),
-) -> Result<
-    (
-        StepOutcome,
-        Vec<crate::plan::WorkspaceFile>,
-        Vec<ReturnedFile>,
-    ),
-    SetupError,
-> {
-    let step = "create pipes";
-    let pipes = Pipes {
-        sync: sys::pipe().at(step)?,
-        error: sys::pipe().at(step)?,
-        report: sys::pipe().at(step)?,
-        stdin: sys::pipe().at(step)?,
-        stdout: sys::pipe().at(step)?,
-        stderr: sys::pipe().at(step)?,
-    };
-    sys::set_pipe_size(pipes.stdout.1.as_raw_fd(), 1 << 20);
-    sys::set_pipe_size(pipes.stderr.1.as_raw_fd(), 1 << 20);
-    let argv = to_cstrings(spec.argv.iter().cloned());
-    let env = to_cstrings(spec.env.iter().map(|(k, v)| format!("{k}={v}")));
-    let rlimits = rlimits(host, &spec.limits);
-
-    let (pid, pidfd) = match sys::clone_process(sys::CLONE_SANDBOX_NAMESPACES).at("clone")? {
-        Forked::Child => inside::init_main(ChildSide {
-            spec,
-            host,
-            sync_read: pipes.sync.0,
-            error_write: pipes.error.1,
-            report_write: pipes.report.1,
-            stdio: Some([pipes.stdin.0, pipes.stdout.1, pipes.stderr.1]),
-            argv,
-            env,
-            rlimits,
-            parent_fds: vec![
-                pipes.sync.1,
-                pipes.error.0,
-                pipes.report.0,
-                pipes.stdin.1,
-                pipes.stdout.0,
-                pipes.stderr.0,
-            ],
-        }),
-        Forked::Parent { pid, pidfd } => (pid, pidfd),
-    };
-    // The parent keeps only its own ends.
-    let Pipes {
-        sync,
-        error,
-        report,
-        stdin,
-        stdout,
-        stderr,
-    } = pipes;
-    drop((sync.0, error.1, report.1, stdin.0, stdout.1, stderr.1));
-    let (sync_write, error_read, report_read) = (sync.1, error.0, report.0);
-
-    if let Err(e) = place_child(host, slot, cgroup, pid) {
-        // Closing the sync pipe without a byte makes the child exit before doing anything.
-        drop(sync_write);
-        let _ = sys::pidfd_send_signal(&pidfd, libc::SIGKILL);
-        let _ = sys::wait4(pid, 0);
-        return Err(e);
-    }
-    sys::write_all(&sync_write, b"g").at("release child")?;
-    drop(sync_write);
-    let started = Instant::now();
-
-    let mut watch = Watch::new(spec, stdin.1, stdout.0, stderr.0, report_read);
-    let kill_reason = watch.run(&pidfd, cgroup, spec, started, abort, on_output)?;
-    let (_, init_status, init_usage) = sys::wait4(pid, 0)
-        .at("reap init")?
-        .expect("a blocking wait returns the child");
-    let wall_ms = started.elapsed().as_millis() as u64;
-    watch.drain(on_output);
-
-    let mut failure_bytes = Vec::new();
-    let _ = sys::set_nonblocking(error_read.as_raw_fd());
-    let _ = sys::read_to_end(&error_read, &mut failure_bytes);
-    let failure: Option<ChildFailure> = postcard::from_bytes(&failure_bytes).ok();
-    let init_report: Option<InitReport> = watch.init_report();
-    let stats = cgroup.stats();
-
-    if let Some(ChildFailure::Setup(setup)) = failure {
-        return Err(setup);
-    }
-    let mut step = StepOutcome {
-        verdict: Verdict::Ok,
-        exit_code: None,
-        signal: None,
-        stdout: watch.stdout.captured(),
-        stderr: watch.stderr.captured(),
-        usage: Usage {
-            wall_ms,
-            cpu_ms: stats
-                .cpu_ms
-                .unwrap_or_else(|| (init_usage.user_us + init_usage.system_us) / 1000),
-            peak_memory_bytes: stats
-                .peak_memory_bytes
-                .unwrap_or(init_usage.max_rss_kib * 1024),
-        },
-        limits_hit: LimitsHit {
-            wall: kill_reason == Some(KillReason::Wall),
-            cpu: kill_reason == Some(KillReason::Cpu),
-            memory: stats.oom_killed,
-            pids: stats.pids_limit_hit,
-            output: kill_reason == Some(KillReason::Output),
-            file_size: false,
-        },
-        error: None,
-    };
-    if let Some(ChildFailure::Exec { path, error }) = &failure {
-        let message = format!("localeval: cannot execute {path}: {error}\n");
-        step.stderr = Captured::from_bytes(message.as_bytes(), message.len() as u64, false);
-    }
-    let status = init_report.as_ref().and_then(|r| r.status);
-    if let Some(status) = status {
-        if libc::WIFEXITED(status) {
-            step.exit_code = Some(libc::WEXITSTATUS(status));
-        } else if libc::WIFSIGNALED(status) {
-            step.signal = Some(libc::WTERMSIG(status));
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        if let Err(error) = self.release() {
+            tracing::error!(%error, "run cgroup left behind");
         }
     }
-    if step.signal == Some(libc::SIGXFSZ) {
-        step.limits_hit.file_size = true;
-    }
-    if step.signal == Some(libc::SIGXCPU) {
-        step.limits_hit.cpu = true;
-    }
-    step.verdict = verdict(&step, kill_reason, stats.oom_killed, status.is_some());
-    if kill_reason == Some(KillReason::Cancelled) {
-        step.error = Some(
-            "the run was cancelled: its client went away or the service is shutting down".into(),
-        );
-    } else if step.verdict == Verdict::InternalError {
-        step.error = Some(format!(
-            "the sandbox's init ended without a report (wait status {init_status:#x})"
-        ));
-    }
-    let (files, missing) = match init_report {
-        Some(r) => (
-            r.files,
-            r.missing
-                .into_iter()
-                .map(|(name, error)| ReturnedFile {
-                    name,
-                    base64: None,
-                    error: Some(error),
-                })
-                .collect(),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    Ok((step, files, missing))
 }
 
-/// Writes the child's uid/gid maps and puts it in the run's cgroup, before it runs
-/// anything (DESIGN.md: parent places the child in its cgroup, then writes the maps).
-fn place_child(host: &Host, slot: &Slot, cgroup: &RunCgroup, pid: i32) -> Result<(), SetupError> {
+impl Sandbox {
+    /// Builds a sandbox of `shape`, its cgroup holding `limits` until the run sets its own:
+    /// takes a slot, creates the cgroup, clones the init, writes its id maps, places it in
+    /// the cgroup and waits until it says the sandbox is ready. Gives up when `abort`
+    /// becomes readable.
+    pub fn build(
+        host: &Host,
+        shape: &SandboxShape,
+        limits: &Limits,
+        abort: Option<RawFd>,
+    ) -> Result<Sandbox, SetupError> {
+        let slot = acquire_slot(host)?;
+        let host_uid = slot.host_id;
+        let cgroup = host
+            .cgroups
+            .create(&format!("localeval-run-{}", sys::getpid()), limits)
+            .map_err(|e| SetupError {
+                step: "create cgroup".into(),
+                source: SysError {
+                    call: "cgroup".into(),
+                    args: e.to_string(),
+                    errno: libc::EIO,
+                },
+            })?;
+        let step = "create pipes";
+        let pipes = Pipes {
+            order: sys::pipe().at(step)?,
+            error: sys::pipe().at(step)?,
+            report: sys::pipe().at(step)?,
+            stdin: sys::pipe().at(step)?,
+            stdout: sys::pipe().at(step)?,
+            stderr: sys::pipe().at(step)?,
+        };
+        sys::set_pipe_size(pipes.stdout.1.as_raw_fd(), 1 << 20);
+        sys::set_pipe_size(pipes.stderr.1.as_raw_fd(), 1 << 20);
+
+        // On cgroup v2 the init starts in the run's cgroup; elsewhere it is moved there
+        // while it builds the sandbox.
+        let cgroup_dir = cgroup.v2_dir();
+        let cloned = sys::clone_process(
+            sys::CLONE_SANDBOX_NAMESPACES,
+            cgroup_dir.as_ref().map(|fd| fd.as_raw_fd()),
+        )
+        .at("clone")?;
+        let (cloned, placed) = match cloned {
+            Some(forked) => (forked, cgroup_dir.is_some()),
+            None => (
+                sys::clone_process(sys::CLONE_SANDBOX_NAMESPACES, None)
+                    .at("clone")?
+                    .expect("a plain clone has no fallback"),
+                false,
+            ),
+        };
+        let (pid, pidfd) = match cloned {
+            Forked::Child => inside::init_main(ChildSide {
+                // The host cgroup directory is no business of the sandbox.
+                cgroup_dir,
+                shape,
+                host,
+                order_read: pipes.order.0,
+                error_write: pipes.error.1,
+                report_write: pipes.report.1,
+                stdio: Some([pipes.stdin.0, pipes.stdout.1, pipes.stderr.1]),
+                parent_fds: vec![
+                    pipes.order.1,
+                    pipes.error.0,
+                    pipes.report.0,
+                    pipes.stdin.1,
+                    pipes.stdout.0,
+                    pipes.stderr.0,
+                ],
+            }),
+            Forked::Parent { pid, pidfd } => (pid, pidfd),
+        };
+        drop(cgroup_dir);
+        // The parent keeps only its own ends.
+        let Pipes {
+            order,
+            error,
+            report,
+            stdin,
+            stdout,
+            stderr,
+        } = pipes;
+        drop((order.0, error.1, report.1, stdin.0, stdout.1, stderr.1));
+        let sandbox = Sandbox {
+            shape: shape.clone(),
+            applied: *limits,
+            host_uid,
+            order: order.1,
+            error: error.0,
+            report: report.0,
+            stdin: stdin.1,
+            stdout: stdout.0,
+            stderr: stderr.0,
+            teardown: Teardown {
+                held: Some((slot, cgroup, pid, pidfd)),
+            },
+        };
+        // From here on, an error drops the sandbox: the init sees its order pipe close
+        // (or is killed) and the cgroup is removed.
+        write_id_maps(host, host_uid, pid)?;
+        sys::write_all(&sandbox.order, b"g").at("release child")?;
+        // The init builds the sandbox meanwhile, and waits for the second byte before it
+        // drops its capabilities and takes its run.
+        if !placed {
+            place_in_cgroup(sandbox.teardown.cgroup(), pid)?;
+        }
+        sys::write_all(&sandbox.order, b"c").at("release child")?;
+        sandbox.wait_until_ready(abort)?;
+        Ok(sandbox)
+    }
+
+    /// The shape this sandbox was built for.
+    pub fn shape(&self) -> &SandboxShape {
+        &self.shape
+    }
+
+    /// Waits for the init's ready byte; its end of file means the build failed, and the
+    /// error pipe says why.
+    fn wait_until_ready(&self, abort: Option<RawFd>) -> Result<(), SetupError> {
+        let step = "wait for the sandbox";
+        let deadline = Instant::now() + BUILD_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(SetupError {
+                    step: step.into(),
+                    source: SysError {
+                        call: "poll".into(),
+                        args: format!("no ready signal within {BUILD_TIMEOUT:?}"),
+                        errno: libc::ETIMEDOUT,
+                    },
+                });
+            }
+            let mut fds = vec![(self.report.as_raw_fd(), sys::POLLIN)];
+            fds.extend(abort.map(|fd| (fd, sys::POLLIN)));
+            let revents =
+                sys::poll(&fds, left.as_millis().min(i32::MAX as u128) as i32).at(step)?;
+            if revents.get(1).is_some_and(|r| *r != 0) {
+                return Err(SetupError {
+                    step: step.into(),
+                    source: SysError {
+                        call: "poll".into(),
+                        args: "the run was cancelled while its sandbox was being built".into(),
+                        errno: libc::ECANCELED,
+                    },
+                });
+            }
+            if revents[0] == 0 {
+                continue;
+            }
+            let mut byte = [0u8; 1];
+            return match sys::read(self.report.as_raw_fd(), &mut byte) {
+                Ok(1) if byte[0] == inside::READY => Ok(()),
+                _ => Err(self.build_failure()),
+            };
+        }
+    }
+
+    /// Why the init ended before the sandbox was ready.
+    fn build_failure(&self) -> SetupError {
+        let pid = self.teardown.held.as_ref().map(|h| h.2).unwrap_or(0);
+        let status = sys::wait4(pid, 0).ok().flatten().map(|(_, s, _)| s);
+        let mut bytes = Vec::new();
+        let _ = sys::set_nonblocking(self.error.as_raw_fd());
+        let _ = sys::read_to_end(&self.error, &mut bytes);
+        match postcard::from_bytes::<ChildFailure>(&bytes) {
+            Ok(ChildFailure::Setup(error)) => error,
+            _ => SetupError {
+                step: "wait for the sandbox".into(),
+                source: SysError {
+                    call: "read".into(),
+                    args: format!(
+                        "the sandbox's init ended during setup without saying why (wait status {status:?})"
+                    ),
+                    errno: libc::EIO,
+                },
+            },
+        }
+    }
+
+    /// Gives the sandbox its run and supervises it until the init reports. Returns the
+    /// result at once and what is left to clean up: the caller can hand the result on
+    /// before the kernel tears the namespaces down.
+    pub fn run(
+        mut self,
+        host: &Host,
+        spec: &JailSpec,
+        abort: Option<RawFd>,
+        on_output: &mut dyn FnMut(Stream, &[u8]),
+    ) -> Result<(RunResult, u32, Teardown), SetupError> {
+        if spec.limits != self.applied {
+            self.teardown
+                .cgroup()
+                .set_limits(&spec.limits)
+                .map_err(|e| SetupError {
+                    step: "set the run's cgroup limits".into(),
+                    source: SysError {
+                        call: "write".into(),
+                        args: e.to_string(),
+                        errno: libc::EIO,
+                    },
+                })?;
+            self.applied = spec.limits;
+        }
+        // CPU the build itself used is not the program's.
+        let cpu_before = self.teardown.cgroup().cpu_ms().unwrap_or(0);
+        let order = inside::RunOrderRef {
+            spec,
+            rlimits: &rlimits(host, &spec.limits),
+        };
+        let body = postcard::to_stdvec(&order).map_err(|e| SetupError {
+            step: "send the run".into(),
+            source: SysError {
+                call: "write".into(),
+                args: format!("encoding the run order: {e}"),
+                errno: libc::EINVAL,
+            },
+        })?;
+        let step = "send the run";
+        let order_pipe = std::mem::replace(&mut self.order, sys::pipe().at(step)?.0);
+        sys::write_all(&order_pipe, &(body.len() as u64).to_le_bytes()).at(step)?;
+        sys::write_all(&order_pipe, &body).at(step)?;
+        drop(order_pipe);
+        let started = Instant::now();
+
+        let Sandbox {
+            host_uid,
+            error,
+            report,
+            stdin,
+            stdout,
+            stderr,
+            teardown,
+            ..
+        } = self;
+        let cgroup = teardown.cgroup();
+        let mut watch = Watch::new(spec, stdin, stdout, stderr, report);
+        let kill_reason = watch.run(teardown.pidfd(), cgroup, spec, started, abort, on_output)?;
+        let wall_ms = started.elapsed().as_millis() as u64;
+        watch.drain(on_output);
+
+        let mut failure_bytes = Vec::new();
+        let _ = sys::set_nonblocking(error.as_raw_fd());
+        let _ = sys::read_to_end(&error, &mut failure_bytes);
+        let failure: Option<ChildFailure> = postcard::from_bytes(&failure_bytes).ok();
+        let init_report: Option<InitReport> = watch.init_report();
+        let mut stats = cgroup.stats();
+        stats.cpu_ms = stats.cpu_ms.map(|ms| ms.saturating_sub(cpu_before));
+
+        if let Some(ChildFailure::Setup(setup)) = failure {
+            return Err(setup);
+        }
+        let usage = init_report.as_ref().map(|r| r.usage).unwrap_or_default();
+        let mut step = StepOutcome {
+            verdict: Verdict::Ok,
+            exit_code: None,
+            signal: None,
+            stdout: watch.stdout.captured(),
+            stderr: watch.stderr.captured(),
+            usage: Usage {
+                wall_ms,
+                cpu_ms: stats
+                    .cpu_ms
+                    .unwrap_or((usage.user_us + usage.system_us) / 1000),
+                peak_memory_bytes: stats.peak_memory_bytes.unwrap_or(usage.max_rss_kib * 1024),
+            },
+            limits_hit: LimitsHit {
+                wall: kill_reason == Some(KillReason::Wall),
+                cpu: kill_reason == Some(KillReason::Cpu),
+                memory: stats.oom_killed,
+                pids: stats.pids_limit_hit,
+                output: kill_reason == Some(KillReason::Output),
+                file_size: false,
+            },
+            error: None,
+        };
+        if let Some(ChildFailure::Exec { path, error }) = &failure {
+            let message = format!("localeval: cannot execute {path}: {error}\n");
+            step.stderr = Captured::from_bytes(message.as_bytes(), message.len() as u64, false);
+        }
+        let status = init_report.as_ref().and_then(|r| r.status);
+        if let Some(status) = status {
+            if libc::WIFEXITED(status) {
+                step.exit_code = Some(libc::WEXITSTATUS(status));
+            } else if libc::WIFSIGNALED(status) {
+                step.signal = Some(libc::WTERMSIG(status));
+            }
+        }
+        if step.signal == Some(libc::SIGXFSZ) {
+            step.limits_hit.file_size = true;
+        }
+        if step.signal == Some(libc::SIGXCPU) {
+            step.limits_hit.cpu = true;
+        }
+        step.verdict = verdict(&step, kill_reason, stats.oom_killed, status.is_some());
+        if kill_reason == Some(KillReason::Cancelled) {
+            step.error = Some(
+                "the run was cancelled: its client went away or the service is shutting down"
+                    .into(),
+            );
+        } else if step.verdict == Verdict::InternalError {
+            step.error = Some("the sandbox's init ended without a report".into());
+        }
+        let (files, missing) = match init_report {
+            Some(r) => (
+                r.files,
+                r.missing
+                    .into_iter()
+                    .map(|(name, error)| ReturnedFile {
+                        name,
+                        base64: None,
+                        error: Some(error),
+                    })
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(((step, files, missing), host_uid, teardown))
+    }
+}
+
+/// Builds a sandbox for `spec` and runs it (the cold path: nothing was built ahead).
+pub fn build_and_run(
+    host: &Host,
+    spec: &JailSpec,
+    abort: Option<RawFd>,
+    on_output: &mut dyn FnMut(Stream, &[u8]),
+) -> Result<(RunResult, u32, Teardown), SetupError> {
+    Sandbox::build(host, &SandboxShape::of(spec), &spec.limits, abort)?
+        .run(host, spec, abort, on_output)
+}
+
+/// The report of a run, or of a run that could not be had.
+pub fn report(
+    host: &Host,
+    spec: &JailSpec,
+    result: Result<(RunResult, u32), SetupError>,
+) -> JailReport {
+    let mut provenance = provenance(host, &spec.limits);
+    match result {
+        Ok(((step, files, missing), host_uid)) => {
+            provenance.host_uid = host_uid;
+            JailReport {
+                step,
+                files,
+                missing,
+                provenance,
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, "sandbox setup failed");
+            JailReport {
+                step: StepOutcome::internal_error(error.to_string()),
+                files: Vec::new(),
+                missing: Vec::new(),
+                provenance,
+            }
+        }
+    }
+}
+
+/// Puts the child in the run's cgroup, before anything of the user's runs in it (the init
+/// builds the sandbox meanwhile and waits for the word before it takes its run).
+fn place_in_cgroup(cgroup: &RunCgroup, pid: i32) -> Result<(), SetupError> {
     cgroup.add(pid).map_err(|e| SetupError {
         step: "place child in cgroup".into(),
         source: SysError {
@@ -478,7 +692,11 @@ fn place_child(host: &Host, slot: &Slot, cgroup: &RunCgroup, pid: i32) -> Result
             args: e.to_string(),
             errno: libc::EIO,
         },
-    })?;
+    })
+}
+
+/// Writes the child's uid/gid maps, before it does anything.
+fn write_id_maps(host: &Host, host_id: u32, pid: i32) -> Result<(), SetupError> {
     let proc = format!("/proc/{pid}");
     let write = |file: &str, content: String| {
         let path = format!("{proc}/{file}");
@@ -490,7 +708,7 @@ fn place_child(host: &Host, slot: &Slot, cgroup: &RunCgroup, pid: i32) -> Result
     let (uid, gid) = if host.rootless {
         (host.own_uid, host.own_gid)
     } else {
-        (slot.host_id, slot.host_id)
+        (host_id, host_id)
     };
     write("uid_map", format!("{SANDBOX_UID} {uid} 1\n"))?;
     if host.rootless {
@@ -505,6 +723,8 @@ struct StreamBuffer {
     kept: Vec<u8>,
     total: u64,
     cap: u64,
+    /// The last read found nothing ready (the writers are still open).
+    would_block: bool,
 }
 
 impl StreamBuffer {
@@ -515,6 +735,7 @@ impl StreamBuffer {
     /// Reads what is there; returns false at end of file.
     fn pump(&mut self, stream: Stream, on_output: &mut dyn FnMut(Stream, &[u8])) -> bool {
         let Some(fd) = &self.fd else { return false };
+        self.would_block = false;
         let mut buf = [0u8; 64 * 1024];
         loop {
             match sys::read(fd.as_raw_fd(), &mut buf) {
@@ -534,7 +755,10 @@ impl StreamBuffer {
                         return true;
                     }
                 }
-                Err(e) if e.errno == libc::EAGAIN => return true,
+                Err(e) if e.errno == libc::EAGAIN => {
+                    self.would_block = true;
+                    return true;
+                }
                 Err(_) => {
                     self.fd = None;
                     return false;
@@ -580,12 +804,14 @@ impl Watch {
                 kept: Vec::new(),
                 total: 0,
                 cap,
+                would_block: false,
             },
             stderr: StreamBuffer {
                 fd: Some(stderr),
                 kept: Vec::new(),
                 total: 0,
                 cap,
+                would_block: false,
             },
             report: Some(report),
             report_bytes: Vec::new(),
@@ -664,7 +890,9 @@ impl Watch {
             if self.stdout.total > self.stdout.cap || self.stderr.total > self.stderr.cap {
                 kill(KillReason::Output, &mut killed);
             }
-            if init_exited {
+            // The init reports once every other process of the run is gone: the result is
+            // known, and the init's own exit (the namespaces' teardown) need not be waited.
+            if init_exited || self.report_complete() {
                 return Ok(killed);
             }
             let now = Instant::now();
@@ -720,15 +948,55 @@ impl Watch {
         }
     }
 
-    /// Reads what is left once every process of the run is gone: every write end is
-    /// closed, so this never waits.
+    /// Whether the init's whole report has arrived.
+    fn report_complete(&self) -> bool {
+        let bytes = &self.report_bytes;
+        bytes.len() >= 8
+            && bytes.len() as u64 >= 8 + u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Reads what is left once every process of the run is gone. Every write end of the
+    /// output pipes is closed by then, so this ends at once; the bound only guards against
+    /// a writer that should not exist.
     fn drain(&mut self, on_output: &mut dyn FnMut(Stream, &[u8])) {
         self.stdin = None;
-        while self.stdout.pump(Stream::Stdout, on_output) {}
-        while self.stderr.pump(Stream::Stderr, on_output) {}
-        while self.report.is_some() {
-            self.pump_report();
+        if self.report_complete() {
+            self.report = None;
         }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            while self.stdout.pump(Stream::Stdout, on_output) {
+                if !self.stdout.would_block {
+                    continue;
+                }
+                break;
+            }
+            while self.stderr.pump(Stream::Stderr, on_output) {
+                if !self.stderr.would_block {
+                    continue;
+                }
+                break;
+            }
+            if self.report.is_some() {
+                self.pump_report();
+                if self.report_complete() {
+                    self.report = None;
+                }
+            }
+            let open: Vec<(RawFd, i16)> = [&self.stdout.fd, &self.stderr.fd, &self.report]
+                .into_iter()
+                .flatten()
+                .map(|fd| (fd.as_raw_fd(), sys::POLLIN))
+                .collect();
+            let left = deadline.saturating_duration_since(Instant::now());
+            if open.is_empty() || left.is_zero() {
+                break;
+            }
+            let _ = sys::poll(&open, left.as_millis() as i32);
+        }
+        self.stdout.fd = None;
+        self.stderr.fd = None;
+        self.report = None;
     }
 
     fn init_report(&self) -> Option<InitReport> {

@@ -92,6 +92,10 @@ pub struct FileConfig {
     /// `localeval pull`); none by default.
     #[serde(default)]
     pub images: Vec<String>,
+    /// Registries `POST /api/v1/images/pull` may reach over plain HTTP when the request
+    /// asks for `insecure` (loopback registries always may, as with `localeval pull`).
+    #[serde(default)]
+    pub insecure_registries: Vec<String>,
     #[serde(default)]
     pub limits: FileLimits,
     #[serde(default)]
@@ -218,8 +222,10 @@ pub struct ServerConfig {
     pub catalog: Option<PathBuf>,
     pub languages: Option<Vec<String>>,
     pub store: Option<PathBuf>,
-    /// Images requests may name.
+    /// Images requests may name (and `POST /api/v1/images/pull` may pull).
     pub images: Vec<String>,
+    /// Registries a pull may reach over plain HTTP when asked.
+    pub insecure_registries: Vec<String>,
     pub maxima: Limits,
     pub run_defaults: Limits,
     pub compile_defaults: Limits,
@@ -465,6 +471,14 @@ impl ServerConfig {
         for image in &file.images {
             crate::image::ImageRef::parse(image).map_err(|e| bad("images", e))?;
         }
+        for registry in &file.insecure_registries {
+            if registry.is_empty() || registry.contains('/') {
+                return Err(bad(
+                    "insecure_registries",
+                    format!("{registry:?} is not a registry host (e.g. registry.lan:5000)"),
+                ));
+            }
+        }
 
         Ok(ServerConfig {
             listen,
@@ -474,6 +488,7 @@ impl ServerConfig {
             languages: file.languages,
             store: args.store.clone().or(file.store),
             images: file.images,
+            insecure_registries: file.insecure_registries,
             maxima,
             run_defaults,
             compile_defaults,
@@ -520,12 +535,15 @@ impl ServerConfig {
         };
         let catalog_needs_images = policy.catalog.languages().any(|l| l.entry.rootfs != "host");
         if catalog_needs_images || !self.images.is_empty() || self.store.is_some() {
-            let root = self.store.clone().unwrap_or_else(Store::default_root);
-            let store = Store::open(&root)
-                .map_err(|e| bad(&format!("image store {}", root.display()), e))?;
-            policy.images = Some(Arc::new(store));
+            policy.images = Some(Arc::new(self.image_store()?));
         }
         Ok(policy)
+    }
+
+    /// The image store (opened, created if missing) at `store` or the default root.
+    pub fn image_store(&self) -> Result<Store, ServerError> {
+        let root = self.store.clone().unwrap_or_else(Store::default_root);
+        Store::open(&root).map_err(|e| bad(&format!("image store {}", root.display()), e))
     }
 }
 

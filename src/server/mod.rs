@@ -106,6 +106,9 @@ pub struct AppState {
     pub started: Instant,
     /// Evaluations started over HTTP.
     pub evals: evals::Evals,
+    /// The image store `policy` resolves images in, when it has one (pulls and listings
+    /// over HTTP).
+    pub image_store: Option<crate::image::Store>,
 }
 
 pub type Shared = Arc<AppState>;
@@ -117,7 +120,12 @@ impl AppState {
         runner: Arc<dyn Runner + Send + Sync>,
         host: HostInfo,
     ) -> Result<AppState, ServerError> {
+        let image_store = match policy.images {
+            Some(_) => Some(config.image_store()?),
+            None => None,
+        };
         Ok(AppState {
+            image_store,
             pool: Pool::new(
                 config.max_concurrent,
                 config.max_queue,

@@ -90,12 +90,35 @@ impl Server {
         descendants(self.pid)
     }
 
-    /// Waits until only the launcher is left below the server: no supervisor, no sandbox.
+    /// Waits until no run is left below the server: only the launcher and the sandboxes it
+    /// keeps built ahead — each a supervisor with one idle init that has no child (no
+    /// program), at most `MAX_READY` of them (ready_sandboxes × recent shapes).
     pub fn assert_no_sandbox_left(&self) {
+        const MAX_READY: usize = 8;
         let until = Instant::now() + Duration::from_secs(10);
         loop {
             let below = self.descendants();
-            if below.len() <= 1 {
+            let launcher = below
+                .iter()
+                .copied()
+                .find(|p| parent_of(*p) == Some(self.pid));
+            let supervisors: Vec<u32> = below
+                .iter()
+                .copied()
+                .filter(|p| launcher.is_some() && parent_of(*p) == launcher)
+                .collect();
+            let only_ready = supervisors.len() <= MAX_READY
+                && supervisors.iter().all(|s| {
+                    let under = descendants(*s);
+                    under.len() <= 1 && under.iter().all(|init| descendants(*init).is_empty())
+                })
+                && below.len()
+                    == 1 + supervisors.len()
+                        + supervisors
+                            .iter()
+                            .map(|s| descendants(*s).len())
+                            .sum::<usize>();
+            if below.len() <= 1 || only_ready {
                 return;
             }
             if Instant::now() > until {

@@ -3,6 +3,7 @@
 pub mod evals;
 pub mod execute;
 pub mod history;
+pub mod images;
 pub mod info;
 pub mod judge;
 
@@ -45,6 +46,8 @@ use super::{ApiError, Shared};
         evals::events,
         evals::report,
         evals::resume,
+        images::pull,
+        images::list,
     ),
     components(schemas(
         super::wire::ExecuteRequest,
@@ -69,6 +72,10 @@ use super::{ApiError, Shared};
         evals::EvalStatus,
         evals::EvalProgress,
         evals::EvalList,
+        images::PullRequest,
+        images::PullLine,
+        crate::image::ImageRecord,
+        crate::image::ImageConfig,
     ))
 )]
 pub struct ApiDoc;
@@ -112,6 +119,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/judge", post(judge::judge))
         .route("/api/v1/evals", post(evals::start))
         .route("/api/v1/evals/{id}/resume", post(evals::resume))
+        .route("/api/v1/images/pull", post(images::pull))
         .route_layer(from_fn_with_state(state.clone(), super::rate_limit));
     Router::new()
         .merge(executions)
@@ -127,6 +135,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/evals/{id}", get(evals::get))
         .route("/api/v1/evals/{id}/events", get(evals::events))
         .route("/api/v1/evals/{id}/report", get(evals::report))
+        .route("/api/v1/images", get(images::list))
         .route("/metrics", get(info::metrics))
         .route("/openapi.json", get(openapi))
         .fallback(not_found)
