@@ -555,3 +555,57 @@ fn info_routes_history_metrics_and_openapi() {
         assert!(props[field].is_object(), "ExecuteResponse.{field} missing");
     }
 }
+
+#[test]
+fn the_history_keeps_full_responses_within_its_byte_bounds() {
+    if !require_sandbox("history bounds") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    // A small response is about 1.2 KB: three fit in 4K.
+    std::fs::write(
+        &config,
+        "[history]\nmax_bytes = \"4K\"\nmax_response_bytes = \"2K\"\n",
+    )
+    .unwrap();
+    let s = Server::start(&["--config", config.to_str().unwrap()]);
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (status, r) = post(&s, "/execute", &json!({"code": format!("print({i})")}));
+        assert_eq!(status, 200, "{r}");
+        ids.push(r["execution_id"].as_str().unwrap().to_string());
+    }
+    let (_, big) = post(&s, "/execute", &json!({"code": "print('x' * 3000)"}));
+    assert_eq!(big["verdict"], "OK", "{big}");
+    let (_, page) = get(&s, "/api/v1/executions?limit=10");
+    assert_eq!(page["total"], 6, "every execution is listed: {page}");
+    assert_eq!(page["items"][0]["execution_id"], big["execution_id"]);
+    // Larger than max_response_bytes: its summary only, and nothing else was evicted.
+    let (status, one) = get(
+        &s,
+        &format!(
+            "/api/v1/executions/{}",
+            big["execution_id"].as_str().unwrap()
+        ),
+    );
+    assert_eq!((status, &one["verdict"]), (200, &json!("OK")));
+    assert_eq!(one["response"], Value::Null, "{one}");
+    // The newest small ones keep their full response, within 4K; the oldest lost theirs.
+    let responses: Vec<Value> = ids
+        .iter()
+        .map(|id| get(&s, &format!("/api/v1/executions/{id}")).1["response"].clone())
+        .collect();
+    let kept = responses.iter().filter(|r| !r.is_null()).count();
+    assert!((1..5).contains(&kept), "{kept} of 5 kept: {responses:?}");
+    assert!(responses[..5 - kept].iter().all(Value::is_null));
+    let mut kept_bytes = 0;
+    for (i, r) in responses.iter().enumerate().skip(5 - kept) {
+        assert_eq!(r["stdout"], format!("{i}\n"), "execution {i}: {r}");
+        kept_bytes += r.to_string().len();
+    }
+    assert!(kept_bytes <= 4096, "{kept_bytes} bytes kept");
+    // A dropped response leaves its summary.
+    let dropped = get(&s, &format!("/api/v1/executions/{}", ids[4 - kept])).1;
+    assert_eq!(dropped["verdict"], "OK");
+}

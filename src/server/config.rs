@@ -14,6 +14,7 @@ use crate::image::Store;
 use crate::limits::{parse_duration_ms, parse_size_bytes, Limits};
 use crate::plan::{Policy, RequestImages};
 
+use super::history::HistoryBounds;
 use super::ServerError;
 
 /// `localeval serve` flags. Each one can also come from the environment variable named
@@ -151,6 +152,9 @@ pub struct FileHttp {
     pub json_depth: Option<usize>,
     /// How long a client may take to send its request body.
     pub body_timeout: Option<String>,
+    /// How long a client may take to send a request's line and headers (also how long an
+    /// idle keep-alive connection stays open).
+    pub header_timeout: Option<String>,
     /// Most test cases one judge request may carry.
     pub max_judge_tests: Option<usize>,
 }
@@ -159,8 +163,13 @@ pub struct FileHttp {
 #[serde(deny_unknown_fields)]
 pub struct FileHistory {
     pub path: Option<String>,
+    /// Executions listed; the oldest are dropped beyond this.
     pub max_rows: Option<u64>,
     pub max_age_secs: Option<u64>,
+    /// Total size of the full responses kept (e.g. `4M`); the oldest are dropped first.
+    pub max_bytes: Option<String>,
+    /// A full response larger than this (e.g. `256K`) is not kept; its summary is.
+    pub max_response_bytes: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -228,10 +237,10 @@ pub struct ServerConfig {
     pub body_limit: usize,
     pub json_depth: usize,
     pub body_timeout: Duration,
+    pub header_timeout: Duration,
     pub max_judge_tests: usize,
     pub history_path: String,
-    pub history_max_rows: u64,
-    pub history_max_age_secs: u64,
+    pub history: HistoryBounds,
     pub audit: AuditSink,
     pub shutdown_grace: Duration,
     /// The evaluation results database (a file, or `:memory:`).
@@ -395,6 +404,13 @@ impl ServerConfig {
             "http.body_timeout",
             file.http.body_timeout.as_deref().unwrap_or("30s"),
         )?;
+        let header_timeout = duration(
+            "http.header_timeout",
+            file.http.header_timeout.as_deref().unwrap_or("10s"),
+        )?;
+        if header_timeout.is_zero() {
+            return Err(bad("http.header_timeout", "must be more than 0"));
+        }
         let max_judge_tests = file.http.max_judge_tests.unwrap_or(256).max(1);
 
         let history_path = args
@@ -402,8 +418,25 @@ impl ServerConfig {
             .clone()
             .or(file.history.path)
             .unwrap_or_else(|| ":memory:".into());
-        let history_max_rows = file.history.max_rows.unwrap_or(10_000);
-        let history_max_age_secs = file.history.max_age_secs.unwrap_or(7 * 24 * 3600);
+        let size = |what: &str, text: Option<&str>, default: u64| match text {
+            Some(text) => parse_size_bytes(text).map_err(|e| bad(what, e)),
+            None => Ok(default),
+        };
+        let defaults = HistoryBounds::DEFAULT;
+        let history = HistoryBounds {
+            max_rows: file.history.max_rows.unwrap_or(defaults.max_rows),
+            max_age_secs: file.history.max_age_secs.unwrap_or(defaults.max_age_secs),
+            max_bytes: size(
+                "history.max_bytes",
+                file.history.max_bytes.as_deref(),
+                defaults.max_bytes,
+            )?,
+            max_response_bytes: size(
+                "history.max_response_bytes",
+                file.history.max_response_bytes.as_deref(),
+                defaults.max_response_bytes,
+            )?,
+        };
 
         let audit = match args
             .audit_log
@@ -466,10 +499,10 @@ impl ServerConfig {
             body_limit,
             json_depth,
             body_timeout,
+            header_timeout,
             max_judge_tests,
             history_path,
-            history_max_rows,
-            history_max_age_secs,
+            history,
             audit,
             shutdown_grace,
             eval_db,
@@ -537,6 +570,24 @@ mod tests {
         assert_eq!(c.body_limit, 10 << 20);
         assert_eq!(c.audit, AuditSink::Stderr);
         assert_eq!(c.maxima, Limits::DEFAULT_MAXIMA);
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        let c = resolve("[http]\nheader_timeout = \"2500ms\"", ServeArgs::default()).unwrap();
+        assert_eq!(c.header_timeout, Duration::from_millis(2500));
+        assert_eq!(c.history, HistoryBounds::DEFAULT);
+        let c = resolve(
+            "[history]\nmax_rows = 50\nmax_bytes = \"2M\"\nmax_response_bytes = \"8K\"",
+            ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.history,
+            HistoryBounds {
+                max_rows: 50,
+                max_bytes: 2 << 20,
+                max_response_bytes: 8 << 10,
+                ..HistoryBounds::DEFAULT
+            }
+        );
     }
 
     #[test]
@@ -654,6 +705,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("limits.max"), "{err}");
+        let err = resolve("[http]\nheader_timeout = \"0s\"", ServeArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http.header_timeout"), "{err}");
+        let err = resolve("[history]\nmax_bytes = \"lots\"", ServeArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("history.max_bytes"), "{err}");
         assert_eq!(parse_rate("10/min").unwrap(), Some(10));
         assert_eq!(parse_rate("OFF").unwrap(), None);
     }

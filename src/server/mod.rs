@@ -11,6 +11,7 @@
 pub mod config;
 pub mod evals;
 pub mod history;
+pub mod http;
 pub mod judge;
 pub mod metrics;
 pub mod pool;
@@ -19,7 +20,6 @@ pub mod routes;
 pub mod stream;
 pub mod wire;
 
-use std::future::IntoFuture;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,11 +132,7 @@ impl AppState {
                 config.queue_timeout,
             ),
             metrics: Metrics::new(),
-            history: History::open(
-                &config.history_path,
-                config.history_max_rows,
-                config.history_max_age_secs,
-            )?,
+            history: History::open(&config.history_path, config.history)?,
             audit: Audit::open(&config.audit)?,
             evals: evals::Evals::open(
                 &config.eval_db,
@@ -405,15 +401,10 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
             }
         }
     });
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let server = http::serve(listener, app, state.config.header_timeout, async move {
         shutdown_signal().await;
         notify.notify_one();
-    })
-    .into_future();
+    });
     let deadline = async {
         signalled.notified().await;
         let deadline = tokio::time::Instant::now() + grace;
@@ -422,10 +413,7 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
     };
     tokio::pin!(server, deadline);
     let started_waiting = tokio::select! {
-        result = &mut server => {
-            result.map_err(|source| ServerError::Io { what: "serving HTTP", source })?;
-            None
-        }
+        () = &mut server => None,
         _ = &mut deadline => Some(()),
     };
     forgetter.abort();
