@@ -340,6 +340,7 @@ impl Cgroups {
             Cgroups::None { .. } => Ok(RunCgroup {
                 v2: false,
                 dirs: Vec::new(),
+                v2_controllers: Vec::new(),
             }),
         }
     }
@@ -478,6 +479,7 @@ impl V2 {
         let run = RunCgroup {
             v2: true,
             dirs: vec![(Controller::All, dir.clone())],
+            v2_controllers: self.controllers.clone(),
         };
         let has = |c: &str| self.controllers.iter().any(|x| x == c);
         let apply = || -> Result<(), CgroupError> {
@@ -543,6 +545,7 @@ impl V1 {
         let mut run = RunCgroup {
             v2: false,
             dirs: Vec::new(),
+            v2_controllers: Vec::new(),
         };
         let result = (|| -> Result<(), CgroupError> {
             if let Some(parent) = &self.memory {
@@ -609,6 +612,8 @@ pub struct CgroupStats {
 pub struct RunCgroup {
     v2: bool,
     dirs: Vec<(Controller, PathBuf)>,
+    /// v2: the controllers enabled for run cgroups (`memory`, `pids`, `cpu`).
+    v2_controllers: Vec<String>,
 }
 
 fn read_key(text: &str, key: &str) -> Option<u64> {
@@ -648,17 +653,21 @@ impl RunCgroup {
             let Some(dir) = self.dir(Controller::All) else {
                 return Ok(());
             };
-            let memory = dir.join("memory.max");
-            if memory.exists() {
-                write_file("limit memory", &memory, &limits.memory_bytes.to_string())?;
+            let has = |c: &str| self.v2_controllers.iter().any(|x| x == c);
+            if has("memory") {
+                let bytes = limits.memory_bytes.to_string();
+                write_file("limit memory", &dir.join("memory.max"), &bytes)?;
             }
-            let pids = dir.join("pids.max");
-            if pids.exists() {
-                write_file("limit pids", &pids, &limits.pids.to_string())?;
+            if has("pids") {
+                write_file(
+                    "limit pids",
+                    &dir.join("pids.max"),
+                    &limits.pids.to_string(),
+                )?;
             }
-            let cpu = dir.join("cpu.max");
-            if cpu.exists() {
-                write_file("limit cpu", &cpu, &format!("{quota} {CPU_PERIOD_US}"))?;
+            if has("cpu") {
+                let max = format!("{quota} {CPU_PERIOD_US}");
+                write_file("limit cpu", &dir.join("cpu.max"), &max)?;
             }
             return Ok(());
         }
@@ -889,6 +898,17 @@ mod tests {
         assert_eq!(read("memory.oom.group"), "1");
         assert_eq!(read("pids.max"), "32");
         assert_eq!(read("cpu.max"), "50000 100000");
+        // A sandbox built ahead gets its run's limits when the run arrives.
+        run.set_limits(&Limits {
+            memory_bytes: 128 << 20,
+            pids: 16,
+            cpu_millis: 2000,
+            ..limits
+        })
+        .unwrap();
+        assert_eq!(read("memory.max"), (128u64 << 20).to_string());
+        assert_eq!(read("pids.max"), "16");
+        assert_eq!(read("cpu.max"), "200000 100000");
         std::fs::write(
             parent.join("run-1/memory.events"),
             "low 0\noom 1\noom_kill 1\noom_group_kill 1\n",
