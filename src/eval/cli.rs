@@ -211,32 +211,12 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode> {
                 .unwrap_or(1)
         })
         .max(1);
-    let (sandbox, launcher): (Arc<dyn Sandbox>, Option<crate::jail::launcher::Launcher>) =
-        if args.sandbox_urls.is_empty() {
-            let config = crate::jail::HostConfig {
-                cgroup_mode: args.cgroup_mode.clone(),
-                seccomp_profile: args.seccomp_profile.clone(),
-                ..crate::jail::HostConfig::default()
-            };
-            let host =
-                crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
-            let launcher = crate::jail::launcher::Launcher::start(host)
-                .context("starting the sandbox launcher")?;
-            let policy = crate::plan::Policy::builtin().context("reading the host profile")?;
-            (
-                Arc::new(LocalSandbox {
-                    runner: Arc::new(launcher.clone()),
-                    policy: Arc::new(policy),
-                    parallelism: jobs,
-                }),
-                Some(launcher),
-            )
-        } else {
-            (
-                Arc::new(RemoteSandbox::new(args.sandbox_urls.clone(), jobs)),
-                None,
-            )
-        };
+    let (sandbox, launcher) = sandbox_for(
+        &args.sandbox_urls,
+        args.cgroup_mode.as_deref(),
+        args.seccomp_profile.as_ref(),
+        jobs,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -490,32 +470,12 @@ pub fn judge(args: JudgeArgs) -> Result<ExitCode> {
         })
         .max(1);
 
-    let (sandbox, launcher): (Arc<dyn Sandbox>, Option<crate::jail::launcher::Launcher>) =
-        if args.sandbox_urls.is_empty() {
-            let config = crate::jail::HostConfig {
-                cgroup_mode: args.cgroup_mode.clone(),
-                seccomp_profile: args.seccomp_profile.clone(),
-                ..crate::jail::HostConfig::default()
-            };
-            let host =
-                crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
-            let launcher = crate::jail::launcher::Launcher::start(host)
-                .context("starting the sandbox launcher")?;
-            let policy = crate::plan::Policy::builtin().context("reading the host profile")?;
-            (
-                Arc::new(LocalSandbox {
-                    runner: Arc::new(launcher.clone()),
-                    policy: Arc::new(policy),
-                    parallelism: jobs,
-                }),
-                Some(launcher),
-            )
-        } else {
-            (
-                Arc::new(RemoteSandbox::new(args.sandbox_urls.clone(), jobs)),
-                None,
-            )
-        };
+    let (sandbox, launcher) = sandbox_for(
+        &args.sandbox_urls,
+        args.cgroup_mode.as_deref(),
+        args.seccomp_profile.as_ref(),
+        jobs,
+    )?;
     let where_ = sandbox.describe();
     let bar = (!args.quiet && !args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(samples.len() as u64);
@@ -655,4 +615,32 @@ pub fn judge(args: JudgeArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where executions run: the in-process jail through a launcher (returned, to shut down
+/// when done), or the `localeval serve` instances given with `--sandbox-url`.
+fn sandbox_for(
+    urls: &[String],
+    cgroup_mode: Option<&str>,
+    seccomp_profile: Option<&std::path::PathBuf>,
+    jobs: usize,
+) -> Result<(Arc<dyn Sandbox>, Option<crate::jail::launcher::Launcher>)> {
+    if !urls.is_empty() {
+        return Ok((Arc::new(RemoteSandbox::new(urls.to_vec(), jobs)), None));
+    }
+    let config = crate::jail::HostConfig {
+        cgroup_mode: cgroup_mode.map(str::to_string),
+        seccomp_profile: seccomp_profile.cloned(),
+        ..crate::jail::HostConfig::default()
+    };
+    let host = crate::jail::Host::probe(config).context("probing this host for sandboxing")?;
+    let launcher =
+        crate::jail::launcher::Launcher::start(host).context("starting the sandbox launcher")?;
+    let policy = crate::plan::Policy::builtin().context("reading the host profile")?;
+    let sandbox = LocalSandbox {
+        runner: Arc::new(launcher.clone()),
+        policy: Arc::new(policy),
+        parallelism: jobs,
+    };
+    Ok((Arc::new(sandbox), Some(launcher)))
 }

