@@ -365,9 +365,12 @@ pub fn run_config_of(state: &Shared, r: &EvalRequest) -> Result<RunConfig, ApiEr
 /// the store holds.
 fn status_of(state: &Shared, id: &str) -> Result<EvalStatus, ApiError> {
     let store = &state.evals.store;
+    // Whether the run's task is alive is read before its row: a run stores its final
+    // status before its task ends, so a row read after the task ended is final (read the
+    // other way round, a run finishing in between would look interrupted).
+    let running_here = state.evals.is_running(id);
     let row = store.run(id).map_err(|e| run_error(&RunError::Store(e)))?;
     let config = run_config(store, id).map_err(|e| run_error(&e))?;
-    let running_here = state.evals.is_running(id);
     let status = if row.status == "running" && !running_here {
         "interrupted".to_string()
     } else {
