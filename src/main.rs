@@ -575,6 +575,7 @@ fn probe_syscall(nr: i64, args: &[String]) -> Result<ExitCode> {
     // Without a controlling terminal, a vhangup that slipped through would hang up nothing.
     let _ = localeval::sys::setsid();
     let filters = localeval::jail::seccomp::Filters::load(None)?;
+    localeval::sys::set_no_new_privs().context("setting no_new_privs")?;
     filters
         .install()
         .context("installing the seccomp filters")?;

@@ -1091,9 +1091,8 @@ pub fn is_executable(path: &CStr) -> bool {
 }
 
 /// Installs a compiled seccomp BPF program on the calling thread (no TSYNC: the caller is
-/// single-threaded).
+/// single-threaded). The caller sets no_new_privs first (the jail does it as its own step).
 pub fn install_seccomp(program: &[crate::jail::seccomp::Instruction]) -> SysResult<()> {
-    set_no_new_privs()?;
     let fprog = libc::sock_fprog {
         len: program.len() as u16,
         filter: program.as_ptr() as *mut libc::sock_filter,

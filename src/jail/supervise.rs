@@ -505,49 +505,16 @@ impl Sandbox {
     /// result at once and what is left to clean up: the caller can hand the result on
     /// before the kernel tears the namespaces down.
     pub fn run(
-        mut self,
+        self,
         host: &Host,
         spec: &JailSpec,
         abort: Option<RawFd>,
         on_output: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<(RunResult, u32, Teardown), SetupError> {
-        if spec.limits != self.applied {
-            self.teardown
-                .cgroup()
-                .set_limits(&spec.limits)
-                .map_err(|e| SetupError {
-                    step: "set the run's cgroup limits".into(),
-                    source: SysError {
-                        call: "write".into(),
-                        args: e.to_string(),
-                        errno: libc::EIO,
-                    },
-                })?;
-            self.applied = spec.limits;
-        }
-        // CPU the build itself used is not the program's.
-        let cpu_before = self.teardown.cgroup().cpu_ms().unwrap_or(0);
-        let order = inside::RunOrderRef {
-            spec,
-            rlimits: &rlimits(host, &spec.limits),
-        };
-        let body = postcard::to_stdvec(&order).map_err(|e| SetupError {
-            step: "send the run".into(),
-            source: SysError {
-                call: "write".into(),
-                args: format!("encoding the run order: {e}"),
-                errno: libc::EINVAL,
-            },
-        })?;
-        let step = "send the run";
-        let order_pipe = std::mem::replace(&mut self.order, sys::pipe().at(step)?.0);
-        sys::write_all(&order_pipe, &(body.len() as u64).to_le_bytes()).at(step)?;
-        sys::write_all(&order_pipe, &body).at(step)?;
-        drop(order_pipe);
-        let started = Instant::now();
-
         let Sandbox {
+            applied,
             host_uid,
+            order,
             error,
             report,
             stdin,
@@ -557,6 +524,36 @@ impl Sandbox {
             ..
         } = self;
         let cgroup = teardown.cgroup();
+        if spec.limits != applied {
+            cgroup.set_limits(&spec.limits).map_err(|e| SetupError {
+                step: "set the run's cgroup limits".into(),
+                source: SysError {
+                    call: "write".into(),
+                    args: e.to_string(),
+                    errno: libc::EIO,
+                },
+            })?;
+        }
+        // CPU the build itself used is not the program's.
+        let cpu_before = cgroup.cpu_ms().unwrap_or(0);
+        let run_order = inside::RunOrderRef {
+            spec,
+            rlimits: &rlimits(host, &spec.limits),
+        };
+        let body = postcard::to_stdvec(&run_order).map_err(|e| SetupError {
+            step: "send the run".into(),
+            source: SysError {
+                call: "write".into(),
+                args: format!("encoding the run order: {e}"),
+                errno: libc::EINVAL,
+            },
+        })?;
+        let step = "send the run";
+        sys::write_all(&order, &(body.len() as u64).to_le_bytes()).at(step)?;
+        sys::write_all(&order, &body).at(step)?;
+        drop(order);
+        let started = Instant::now();
+
         let mut watch = Watch::new(spec, stdin, stdout, stderr, report);
         let kill_reason = watch.run(teardown.pidfd(), cgroup, spec, started, abort, on_output)?;
         let wall_ms = started.elapsed().as_millis() as u64;
@@ -965,18 +962,9 @@ impl Watch {
         }
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
-            while self.stdout.pump(Stream::Stdout, on_output) {
-                if !self.stdout.would_block {
-                    continue;
-                }
-                break;
-            }
-            while self.stderr.pump(Stream::Stderr, on_output) {
-                if !self.stderr.would_block {
-                    continue;
-                }
-                break;
-            }
+            // Read each stream until it ends or has nothing more ready.
+            while self.stdout.pump(Stream::Stdout, on_output) && !self.stdout.would_block {}
+            while self.stderr.pump(Stream::Stderr, on_output) && !self.stderr.would_block {}
             if self.report.is_some() {
                 self.pump_report();
                 if self.report_complete() {
