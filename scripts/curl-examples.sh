@@ -35,7 +35,7 @@ expect execute "$out" '"stdout":"45\n"'
 expect execute-status "$out" '"process_status":"completed"'
 
 out=$(c -X POST "$URL/execute" -H 'Content-Type: application/json' \
-  -d '{"language": "python", "generated_code": "```python\nprint(\"from a fence\")\n```"}')
+  -d '{"language": "python", "generated_code": "```python\nprint(\"from a fence\")\n```", "timeout": 10}')
 expect execute-generated "$out" '"stdout":"from a fence\n"'
 
 out=$(c -X POST "$URL/api/v1/execute" -H 'Content-Type: application/json' \
@@ -63,14 +63,14 @@ expect judge "$out" '"verdict":"AC","passed":2,"total":2'
 
 out=$(c -X POST "$URL/execute" -H 'Content-Type: application/json' \
   -d '{"language": "cobol", "source_code": "DISPLAY 1"}')
-expect unsupported "$out" '{"error":"unsupported language: cobol"}'
+expect unsupported "$out" '"error":"unsupported language: cobol"'
 
 out=$(c "$URL/api/v1/executions?limit=5")
 expect history "$out" '"items":['
 
-out=$(c "$URL/metrics")
+out=$(c -H 'Accept: text/plain' "$URL/metrics")
 expect metrics "$out" 'localeval_executions_total'
-out=$(c -H 'Accept: application/json' "$URL/metrics")
+out=$(c "$URL/metrics")
 expect metrics-json "$out" '"total_requests":'
 
 out=$(c -X POST "$URL/api/v1/images/pull" -H 'Content-Type: application/json' \

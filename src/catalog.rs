@@ -71,6 +71,15 @@ pub struct LanguageEntry {
     #[serde(default = "host")]
     pub rootfs: String,
     pub file: String,
+    /// Java: the code's file takes the name of the public class it declares (else `file`),
+    /// and `{main_class}` in the commands becomes the class that declares `main`, so a
+    /// program need not call its class `Main` (as in Piston and Judge0).
+    #[serde(default)]
+    pub java_classes: bool,
+    /// Libraries the language's root filesystem provides besides its standard library
+    /// (importable names), listed by `GET /api/v1/languages`.
+    #[serde(default)]
+    pub libraries: Vec<String>,
     #[serde(default)]
     pub compile: Option<Vec<String>>,
     pub run: Vec<String>,

@@ -180,6 +180,8 @@ pub enum PlanError {
     BadPath { path: String, why: &'static str },
     #[error("file {path:?} is given twice")]
     DuplicateFile { path: String },
+    #[error("file {path:?} is given as a file and as the directory of {inside:?}")]
+    FileIsDirectory { path: String, inside: String },
     #[error("too many files: {count} (at most {MAX_FILES})")]
     TooManyFiles { count: usize },
     #[error("the files total {bytes} bytes, more than the workspace size {limit}")]
@@ -285,8 +287,15 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
             if code.trim().is_empty() {
                 return Err(PlanError::EmptyCode);
             }
+            let path = match language.entry.java_classes {
+                true => java_names(code)
+                    .public_class
+                    .map(|class| format!("{class}.java"))
+                    .unwrap_or_else(|| language.entry.file.clone()),
+                false => language.entry.file.clone(),
+            };
             let file = WorkspaceFile {
-                path: language.entry.file.clone(),
+                path,
                 content: code.as_bytes().to_vec(),
                 executable: false,
             };
@@ -303,12 +312,52 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
         }
     };
 
+    // `{file}` and `{main_class}` in a language's commands (see `java_classes`).
+    let placeholders: Vec<(&str, String)> = match (&code_file, language) {
+        (Some(file), Some(l)) => {
+            let main_class = match l.entry.java_classes {
+                true => java_names(request.code.as_deref().unwrap_or("")).main_class,
+                false => None,
+            }
+            .unwrap_or_else(|| file_stem(&file.path));
+            vec![("{file}", file.path.clone()), ("{main_class}", main_class)]
+        }
+        _ => Vec::new(),
+    };
+    let substituted = |argv: &[String]| -> Vec<String> {
+        argv.iter()
+            .map(|a| {
+                placeholders
+                    .iter()
+                    .fold(a.clone(), |a, (name, value)| a.replace(name, value))
+            })
+            .collect()
+    };
+
     let mut files: Vec<WorkspaceFile> = code_file.into_iter().collect();
     for file in &request.files {
         validate_workspace_path(&file.path)?;
         if files.iter().any(|f| f.path == file.path) {
             return Err(PlanError::DuplicateFile {
                 path: file.path.clone(),
+            });
+        }
+        // `a` and `a/b`: the workspace cannot hold a file that is also a directory.
+        let under = |dir: &str, path: &str| {
+            path.strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        if let Some(other) = files
+            .iter()
+            .find(|f| under(&f.path, &file.path) || under(&file.path, &f.path))
+        {
+            let (file_path, dir_path) = match under(&other.path, &file.path) {
+                true => (other.path.clone(), file.path.clone()),
+                false => (file.path.clone(), other.path.clone()),
+            };
+            return Err(PlanError::FileIsDirectory {
+                path: file_path,
+                inside: dir_path,
             });
         }
         files.push(file.clone());
@@ -363,14 +412,14 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
                         .with_request(&request.compile_limits, &policy.maxima);
                     limits.validate()?;
                     Some(StepPlan {
-                        argv: argv.clone(),
+                        argv: substituted(argv),
                         env: env.clone(),
                         limits,
                     })
                 }
                 None => None,
             };
-            (compile, l.entry.run.clone())
+            (compile, substituted(&l.entry.run))
         }
         (None, Some(command)) => (None, command.clone()),
         (None, None) => unreachable!("checked above"),
@@ -392,6 +441,139 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
         stdin: request.stdin.clone(),
         return_files: request.return_files.clone(),
     })
+}
+
+fn file_stem(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.split_once('.').map_or(name, |(stem, _)| stem).to_string()
+}
+
+/// The class names that matter to run a Java source file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct JavaNames {
+    /// The top-level public type (javac wants the file named after it).
+    pub public_class: Option<String>,
+    /// The top-level class that declares `static void main(` (the public one first).
+    pub main_class: Option<String>,
+}
+
+/// Finds the public top-level type and the class with `main` in Java source, skipping
+/// comments, string, text-block and character literals. A heuristic, not a parser: what it
+/// cannot tell falls back to the catalog's `file` (`Main.java`, class `Main`).
+pub fn java_names(source: &str) -> JavaNames {
+    let tokens = java_tokens(source);
+    // Top-level types: (name, public, declares main).
+    let mut types: Vec<(String, bool, bool)> = Vec::new();
+    let mut depth = 0usize;
+    let mut public_seen = false;
+    let mut member_static = false;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i].as_str();
+        match t {
+            "{" => {
+                depth += 1;
+                member_static = false;
+            }
+            "}" => {
+                depth = depth.saturating_sub(1);
+                public_seen = false;
+                member_static = false;
+            }
+            ";" => {
+                public_seen = false;
+                member_static = false;
+            }
+            "public" if depth == 0 => public_seen = true,
+            "class" | "interface" | "enum" | "record" if depth == 0 => {
+                if let Some(name) = tokens.get(i + 1).filter(|n| is_java_identifier(n)) {
+                    types.push((name.clone(), public_seen, false));
+                    i += 1;
+                }
+                public_seen = false;
+            }
+            "static" if depth == 1 => member_static = true,
+            "main"
+                if depth == 1
+                    && member_static
+                    && i > 0
+                    && tokens[i - 1] == "void"
+                    && tokens.get(i + 1).is_some_and(|n| n == "(") =>
+            {
+                if let Some(current) = types.last_mut() {
+                    current.2 = true;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let public_class = types.iter().find(|t| t.1).map(|t| t.0.clone());
+    let main_class = types
+        .iter()
+        .find(|t| t.1 && t.2)
+        .or_else(|| types.iter().find(|t| t.2))
+        .map(|t| t.0.clone())
+        .or_else(|| public_class.clone());
+    JavaNames {
+        public_class,
+        main_class,
+    }
+}
+
+fn is_java_identifier(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Identifiers and single punctuation characters of Java source, without comments and
+/// literals.
+fn java_tokens(source: &str) -> Vec<String> {
+    let chars: Vec<char> = source.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let starts = |i: usize, s: &str| s.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c));
+    while i < chars.len() {
+        let c = chars[i];
+        if starts(i, "//") {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if starts(i, "/*") {
+            i += 2;
+            while i < chars.len() && !starts(i, "*/") {
+                i += 1;
+            }
+            i += 2;
+        } else if starts(i, "\"\"\"") {
+            i += 3;
+            while i < chars.len() && !starts(i, "\"\"\"") {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 3;
+        } else if c == '"' || c == '\'' {
+            i += 1;
+            while i < chars.len() && chars[i] != c && chars[i] != '\n' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if c.is_alphabetic() || c == '_' || c == '$' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+                i += 1;
+            }
+            tokens.push(chars[start..i].iter().collect());
+        } else {
+            if !c.is_whitespace() {
+                tokens.push(c.to_string());
+            }
+            i += 1;
+        }
+    }
+    tokens
 }
 
 fn rootfs_for(language: &Language, policy: &Policy) -> Result<RootfsPlan, PlanError> {
@@ -607,5 +789,73 @@ mod tests {
         let mut policy = policy();
         policy.maxima.wall_ms = 5_000;
         assert_eq!(plan(&r, &policy).unwrap().run.limits.wall_ms, 5_000);
+    }
+
+    #[test]
+    fn a_file_and_a_file_under_it_are_refused() {
+        let file = |path: &str| WorkspaceFile {
+            path: path.into(),
+            content: b"x".to_vec(),
+            executable: false,
+        };
+        for (first, second) in [("a", "a/b"), ("a/b", "a"), ("d/a", "d/a/b/c")] {
+            let mut r = request("python", "print(1)");
+            r.files = vec![file(first), file(second)];
+            let err = plan(&r, &policy()).unwrap_err();
+            assert!(matches!(err, PlanError::FileIsDirectory { .. }), "{err}");
+            let shorter = if first.len() < second.len() { first } else { second };
+            assert!(err.to_string().contains(&format!("{shorter:?}")), "{err}");
+        }
+        // The code's own file counts too; siblings and common prefixes are fine.
+        let mut r = request("python", "print(1)");
+        r.files = vec![file("main.py/x")];
+        assert!(plan(&r, &policy()).is_err());
+        let mut r = request("python", "print(1)");
+        r.files = vec![file("a"), file("ab/c"), file("b/a"), file("a.d/e")];
+        assert!(plan(&r, &policy()).is_ok());
+    }
+
+    #[test]
+    fn java_names_follow_the_public_class_and_main() {
+        let names = java_names(
+            "public class HelloWorld {\n    public static void main(String[] args) {\n        \
+             System.out.println(\"OK\");\n    }\n}",
+        );
+        assert_eq!(names.public_class.as_deref(), Some("HelloWorld"));
+        assert_eq!(names.main_class.as_deref(), Some("HelloWorld"));
+        // No public class: main is found in a package-private one.
+        let names = java_names("import java.util.*;\nclass A { }\nfinal class Prog { static public void main(String... a) {} }");
+        assert_eq!(names.public_class, None);
+        assert_eq!(names.main_class.as_deref(), Some("Prog"));
+        // Comments, strings and nested classes do not count; the public class with main wins.
+        let names = java_names(
+            "// public class Fake {\n/* public class Fake2 { */\n@SuppressWarnings(\"x\")\n\
+             public final class Real { static class Inner { public static void main(String[] a) {} }\n\
+             String s = \"public class S { static void main(\"; char q = '\\'';\n\
+             public static void main(String[] a) { } }\nclass Other { public static void main(String[] a) {} }",
+        );
+        assert_eq!(names.public_class.as_deref(), Some("Real"));
+        assert_eq!(names.main_class.as_deref(), Some("Real"));
+        // MultiPL-E's shape with eval's launcher appended: `Main` starts `Problem`.
+        let names = java_names(
+            "class Problem { public static void main(String[] a) {} }\n\
+             public class Main { public static void main(String[] args) throws Exception { Problem.main(args); } }",
+        );
+        assert_eq!(names.public_class.as_deref(), Some("Main"));
+        assert_eq!(names.main_class.as_deref(), Some("Main"));
+        assert_eq!(java_names("not java at all"), JavaNames::default());
+    }
+
+    #[test]
+    fn java_programs_compile_under_their_public_class_name() {
+        let code = "public class HelloWorld { public static void main(String[] a) {} }";
+        let plan = plan(&request("java", code), &policy()).unwrap();
+        assert_eq!(plan.files[0].path, "HelloWorld.java");
+        let compile = plan.compile.expect("java compiles");
+        assert_eq!(compile.argv.last().map(String::as_str), Some("HelloWorld.java"));
+        assert_eq!(plan.run.argv.last().map(String::as_str), Some("HelloWorld"));
+        let plan = super::plan(&request("java", "class X { }"), &policy()).unwrap();
+        assert_eq!(plan.files[0].path, "Main.java");
+        assert_eq!(plan.run.argv.last().map(String::as_str), Some("X"));
     }
 }

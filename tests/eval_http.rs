@@ -531,7 +531,13 @@ fn eval_with_two_sandbox_urls_spreads_executions_and_matches_the_in_process_run(
         remote["progress"]["executions"].as_u64().unwrap(),
         "{remote}"
     );
-    let metrics = get_text(&b, "/metrics").2;
+    let metrics = client()
+        .get(b.url("/metrics"))
+        .header("accept", "text/plain")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(
         metrics.contains("language=\"python\""),
         "B's metrics lack python executions: {metrics}"

@@ -77,6 +77,7 @@ fn a_full_queue_answers_503_with_retry_after_and_every_admitted_run_completes() 
     }
     let metrics = client()
         .get(s.url("/metrics"))
+        .header("accept", "text/plain")
         .send()
         .unwrap()
         .text()

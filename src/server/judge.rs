@@ -44,6 +44,8 @@ pub struct JudgeRequest {
     pub code: String,
     #[serde(default)]
     pub files: Vec<FileIn>,
+    /// At least one; at most the server's `max_judge_tests` (256 by default).
+    #[schema(min_items = 1)]
     pub tests: Vec<JudgeTest>,
     #[serde(default)]
     pub compare: CompareMode,

@@ -121,7 +121,12 @@ fn wants_sse(headers: &HeaderMap) -> bool {
     path = "/api/v1/execute/stream",
     request_body = ExecuteRequest,
     responses(
-        (status = 200, description = "A stream of events: stdout/stderr chunks, then the result. `text/event-stream` when accepted, otherwise `application/x-ndjson`.", body = StreamEvent),
+        (status = 200, description = "A stream of events: stdout/stderr chunks, then the result. Server-sent events (each event's data a StreamEvent) with `Accept: text/event-stream`, otherwise one StreamEvent per line.",
+            content(
+                (StreamEvent = "application/x-ndjson"),
+                (String = "text/event-stream"),
+            )
+        ),
         (status = 400, description = "Bad request", body = ErrorBody),
         (status = 429, description = "Too many requests from this client", body = ErrorBody),
         (status = 503, description = "Every slot and the queue are taken; see Retry-After", body = ErrorBody),

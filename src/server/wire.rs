@@ -33,6 +33,18 @@ pub struct ErrorBody {
     pub error: String,
 }
 
+/// An error answer of `POST /execute`: NVIDIA's sandbox fields besides `error`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExecuteErrorBody {
+    pub error: String,
+    /// Always `error`.
+    pub process_status: String,
+    /// Always empty.
+    pub stdout: String,
+    /// The message of `error`.
+    pub stderr: String,
+}
+
 /// Limits in the library's own units, for clients that want more than a timeout. Every one
 /// is clamped to the server's maxima.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -71,8 +83,10 @@ impl From<WireLimits> for LimitRequest {
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileIn {
-    /// Path relative to the workspace (`src/Util.java`); no `..`, not absolute.
+    /// Path relative to the workspace (`src/Util.java`): no `.` or `..` component, no empty
+    /// one, not absolute, at most 1024 bytes and 16 components.
     #[serde(alias = "path")]
+    #[schema(min_length = 1, max_length = 1024)]
     pub name: String,
     pub content: String,
     /// `utf8` (default) or `base64`.
@@ -124,20 +138,29 @@ pub struct ExecuteRequest {
     /// Raw code, a dict literal with a `generated_code` key (JSON or Python style), or a
     /// markdown fenced block (the fence is stripped).
     pub generated_code: Option<String>,
-    /// Wall-clock limit in milliseconds.
+    /// Wall-clock limit in milliseconds (clamped to the server's maximum).
+    #[schema(exclusive_minimum = 0)]
     pub timeout_ms: Option<f64>,
-    /// Wall-clock limit in seconds.
+    /// Wall-clock limit in seconds (clamped to the server's maximum).
+    #[schema(exclusive_minimum = 0)]
     pub timeout_seconds: Option<f64>,
-    /// Wall-clock limit in seconds (alias of `timeout_seconds`).
+    /// Wall-clock limit in seconds (alias of `timeout_seconds`). `POST /execute` requires
+    /// a timeout with `generated_code` (NVIDIA's sandbox does).
+    #[schema(exclusive_minimum = 0)]
     pub timeout: Option<f64>,
     /// Standard input.
     #[serde(alias = "stdin")]
     pub input: Option<String>,
+    /// Memory limit in MiB (clamped to the server's maximum).
+    #[schema(exclusive_minimum = 0)]
     pub memory_limit_mb: Option<f64>,
-    /// CPU cores (e.g. 0.5).
+    /// CPU cores (e.g. 0.5; clamped to the server's maximum).
+    #[schema(exclusive_minimum = 0)]
     pub cpu_limit: Option<f64>,
-    /// Extra workspace files.
+    /// Extra workspace files (at most 256 with the code's own file; no two where one is
+    /// the directory of another).
     #[serde(default)]
+    #[schema(max_items = 255)]
     pub files: Vec<FileIn>,
     /// Workspace files to return after the run (base64, size-capped).
     #[serde(default)]
@@ -247,19 +270,23 @@ pub struct ExecuteResponse {
     pub execution_id: String,
     /// `success`, `failed`, `timeout`, `memory_exceeded`, `compile_error` or `error`.
     pub status: String,
-    /// `completed` (the program ran to an end), `timeout`, or `error` (it could not run).
+    /// `completed` (the program exited 0), `timeout`, or `error` (it failed: a non-zero
+    /// exit, an uncaught exception, a signal, a limit, a compile error, or it could not run).
     pub process_status: String,
     /// The localeval verdict: OK, RE, SG, TLE, MLE, OLE, SYS, CE, IE.
     pub verdict: String,
     pub stdout: String,
     pub stderr: String,
-    pub exit_code: Option<i32>,
-    /// What went wrong, when something did other than a non-zero exit.
-    pub error: Option<String>,
+    /// The program's exit status; when it did not exit by itself: 124 after a timeout,
+    /// 128 + N when signal N killed it, -1 when it never ran.
+    pub exit_code: i32,
+    /// What went wrong, when something did other than a non-zero exit; `""` otherwise.
+    pub error: String,
     pub timeout: bool,
     pub memory_exceeded: bool,
     pub execution_time_ms: u64,
-    pub memory_used_mb: f64,
+    /// Peak memory in MiB, rounded up (an integer: Go clients decode it into an `int64`).
+    pub memory_used_mb: u64,
     /// The full outcome: compile step, usage, truncation, returned files, provenance.
     #[schema(value_type = Object)]
     pub localeval: Outcome,
@@ -280,13 +307,41 @@ pub fn status_of(verdict: Verdict) -> &'static str {
     }
 }
 
-/// The older `process_status` string of a verdict.
+/// The older `process_status` string of a verdict: NVIDIA's sandbox answers `error` for an
+/// uncaught exception or a non-zero exit (a client that reads only the status must see the
+/// failure), `timeout` for a timeout, `completed` only when the program exited 0.
 pub fn process_status_of(verdict: Verdict) -> &'static str {
     match verdict {
+        Verdict::Ok => "completed",
         Verdict::TimeLimit => "timeout",
-        Verdict::CompileError | Verdict::InternalError => "error",
-        _ => "completed",
+        Verdict::RuntimeError
+        | Verdict::Signalled
+        | Verdict::MemoryLimit
+        | Verdict::OutputLimit
+        | Verdict::BlockedSyscall
+        | Verdict::CompileError
+        | Verdict::InternalError => "error",
     }
+}
+
+/// Exit status of a timeout, as `timeout(1)` and `localeval run` give it.
+pub const TIMEOUT_EXIT_CODE: i32 = 124;
+
+/// The older `exit_code`, always a number (the seed clients decode it into an integer):
+/// the program's own status, else 124 after a timeout, 128 + N for signal N, -1 when the
+/// program never ran.
+pub fn exit_code_of(outcome: &Outcome) -> i32 {
+    match (outcome.exit_code, outcome.signal) {
+        _ if outcome.verdict == Verdict::TimeLimit => TIMEOUT_EXIT_CODE,
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => -1,
+    }
+}
+
+/// Bytes to whole MiB, rounded up (a program that used any memory shows at least 1).
+pub fn mib_rounded_up(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
 }
 
 impl ExecuteResponse {
@@ -331,14 +386,12 @@ impl ExecuteResponse {
             verdict: v.code().to_string(),
             stdout: outcome.stdout.text.clone(),
             stderr,
-            exit_code: outcome.exit_code,
-            error,
+            exit_code: exit_code_of(&outcome),
+            error: error.unwrap_or_default(),
             timeout: v == Verdict::TimeLimit,
             memory_exceeded: v == Verdict::MemoryLimit || outcome.limits_hit.memory,
             execution_time_ms: outcome.usage.wall_ms,
-            memory_used_mb: (outcome.usage.peak_memory_bytes as f64 / (1u64 << 20) as f64 * 100.0)
-                .round()
-                / 100.0,
+            memory_used_mb: mib_rounded_up(outcome.usage.peak_memory_bytes),
             localeval: outcome,
         }
     }
@@ -613,7 +666,12 @@ mod tests {
     fn older_status_strings_follow_the_verdict() {
         assert_eq!(status_of(Verdict::Ok), "success");
         assert_eq!(process_status_of(Verdict::Ok), "completed");
-        assert_eq!(process_status_of(Verdict::RuntimeError), "completed");
+        // NVIDIA's sandbox: an uncaught exception or a non-zero exit is `error`.
+        assert_eq!(process_status_of(Verdict::RuntimeError), "error");
+        assert_eq!(process_status_of(Verdict::Signalled), "error");
+        assert_eq!(process_status_of(Verdict::MemoryLimit), "error");
+        assert_eq!(process_status_of(Verdict::OutputLimit), "error");
+        assert_eq!(process_status_of(Verdict::BlockedSyscall), "error");
         assert_eq!(process_status_of(Verdict::TimeLimit), "timeout");
         assert_eq!(process_status_of(Verdict::CompileError), "error");
         assert_eq!(process_status_of(Verdict::InternalError), "error");

@@ -192,6 +192,7 @@ pub struct EvalList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Runs per page (default 50, at most 500).
@@ -200,13 +201,16 @@ pub struct ListQuery {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `json` (default), `markdown` (or `md`), `html`.
+    #[param(pattern = "^(json|markdown|md|html)$")]
     pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Milliseconds between two progress lines (default 1000, 100 to 60000).
@@ -420,6 +424,7 @@ fn accepted(status: EvalStatus) -> Response {
 #[utoipa::path(
     post,
     path = "/api/v1/evals",
+    operation_id = "start_eval",
     request_body = EvalRequest,
     responses(
         (status = 202, description = "Started; poll the run, or stream its progress", body = EvalStatus),
@@ -444,6 +449,7 @@ pub async fn start(
 #[utoipa::path(
     post,
     path = "/api/v1/evals/{id}/resume",
+    operation_id = "resume_eval",
     params(("id" = String, Path, description = "The run id")),
     responses(
         (status = 202, body = EvalStatus),
@@ -473,6 +479,7 @@ const CANCEL_WAIT: Duration = Duration::from_secs(10);
 #[utoipa::path(
     post,
     path = "/api/v1/evals/{id}/cancel",
+    operation_id = "cancel_eval",
     params(("id" = String, Path, description = "The run id")),
     responses(
         (status = 200, description = "Cancelled: the run's final status", body = EvalStatus),
@@ -497,6 +504,7 @@ pub async fn cancel(
 #[utoipa::path(
     get,
     path = "/api/v1/evals",
+    operation_id = "list_evals",
     params(ListQuery),
     responses((status = 200, body = EvalList), (status = 400, body = ErrorBody))
 )]
@@ -535,6 +543,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/evals/{id}",
+    operation_id = "get_eval",
     params(("id" = String, Path, description = "The run id")),
     responses((status = 200, body = EvalStatus), (status = 404, body = ErrorBody))
 )]
@@ -552,9 +561,15 @@ pub async fn get(
 #[utoipa::path(
     get,
     path = "/api/v1/evals/{id}/events",
+    operation_id = "eval_events",
     params(("id" = String, Path, description = "The run id"), EventsQuery),
     responses(
-        (status = 200, description = "EvalStatus lines (NDJSON) or `progress` events (SSE); the last one is the run's state once it stopped", body = EvalStatus),
+        (status = 200, description = "EvalStatus lines (NDJSON), or `progress` events (SSE, with `Accept: text/event-stream`) whose data is an EvalStatus; the last one is the run's state once it stopped",
+            content(
+                (EvalStatus = "application/x-ndjson"),
+                (String = "text/event-stream"),
+            )
+        ),
         (status = 404, body = ErrorBody),
     )
 )]
@@ -624,9 +639,16 @@ pub async fn events(
 #[utoipa::path(
     get,
     path = "/api/v1/evals/{id}/report",
+    operation_id = "eval_report",
     params(("id" = String, Path, description = "The run id"), ReportQuery),
     responses(
-        (status = 200, description = "The report: application/json, text/markdown or text/html", body = Object),
+        (status = 200, description = "The report: JSON, Markdown or HTML as `format` says",
+            content(
+                (Object = "application/json"),
+                (String = "text/markdown"),
+                (String = "text/html"),
+            )
+        ),
         (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody),
     )

@@ -3,7 +3,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedSender;
@@ -13,7 +17,7 @@ use crate::outcome::Outcome;
 use crate::plan::{plan, Plan};
 use crate::server::history::{now_ms, AuditLine, ExecutionSummary};
 use crate::server::pool::Slot;
-use crate::server::wire::{ErrorBody, ExecuteRequest, ExecuteResponse};
+use crate::server::wire::{ErrorBody, ExecuteErrorBody, ExecuteRequest, ExecuteResponse};
 use crate::server::{ApiError, ApiJson, Shared};
 
 pub fn new_id() -> String {
@@ -148,6 +152,56 @@ async fn execute_at(
         .map(Json)
 }
 
+/// NVIDIA's sandbox (the `generated_code` shape) refuses a request without `timeout`
+/// (`400 {"process_status": "error", ...}`); the other shapes of `/execute` default it.
+fn require_timeout_with_generated_code(request: &ExecuteRequest) -> Result<(), ApiError> {
+    let nvidia_shape = request.generated_code.is_some()
+        && request.source_code.is_none()
+        && request.code.is_none();
+    let no_timeout = request.timeout.is_none()
+        && request.timeout_ms.is_none()
+        && request.timeout_seconds.is_none();
+    if nvidia_shape && no_timeout {
+        return Err(ApiError::bad_request("Missing required field: timeout"));
+    }
+    Ok(())
+}
+
+/// Gives every error answer of `/execute` the fields of NVIDIA's sandbox besides `error`:
+/// `process_status: "error"`, `stdout: ""` and the message as `stderr` (its clients read
+/// `process_status` of 4xx answers too). Applied outermost, so refusals by the token check,
+/// the rate limit and the body limit get them as well.
+pub async fn execute_error_fields(request: Request, next: Next) -> Response {
+    if request.uri().path() != "/execute" {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_slice(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let message = fields
+        .get("error")
+        .and_then(|e| e.as_str())
+        .unwrap_or_default()
+        .to_string();
+    fields.insert("process_status".into(), "error".into());
+    fields.entry("stdout").or_insert_with(|| "".into());
+    fields.entry("stderr").or_insert_with(|| message.into());
+    let body = serde_json::to_vec(&fields).expect("a JSON object serializes");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Error bodies are short messages; anything longer is passed on as it is.
+const ERROR_BODY_MAX: usize = 64 << 10;
+
 /// Runs a program (the older `/execute` service's shape).
 #[utoipa::path(
     post,
@@ -155,11 +209,11 @@ async fn execute_at(
     request_body = ExecuteRequest,
     responses(
         (status = 200, description = "The program ran (whatever its verdict)", body = ExecuteResponse),
-        (status = 400, description = "Bad request: unsupported language, empty code, wrong types", body = ErrorBody),
-        (status = 401, description = "Missing or wrong API token", body = ErrorBody),
-        (status = 413, description = "Request body too large", body = ErrorBody),
-        (status = 429, description = "Too many requests from this client", body = ErrorBody),
-        (status = 503, description = "Every slot and the queue are taken; see Retry-After", body = ErrorBody),
+        (status = 400, description = "Bad request: unsupported language, empty code, wrong types, `generated_code` without `timeout`", body = ExecuteErrorBody),
+        (status = 401, description = "Missing or wrong API token", body = ExecuteErrorBody),
+        (status = 413, description = "Request body too large", body = ExecuteErrorBody),
+        (status = 429, description = "Too many requests from this client", body = ExecuteErrorBody),
+        (status = 503, description = "Every slot and the queue are taken; see Retry-After", body = ExecuteErrorBody),
     )
 )]
 pub async fn execute(
@@ -167,6 +221,7 @@ pub async fn execute(
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     ApiJson(request): ApiJson<ExecuteRequest>,
 ) -> Result<Json<ExecuteResponse>, ApiError> {
+    require_timeout_with_generated_code(&request)?;
     execute_at(state, client, request, "/execute").await
 }
 

@@ -17,6 +17,7 @@ use crate::server::{ApiError, Shared};
 pub const MAX_PAGE: u64 = 500;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Items per page (default 50, at most 500).
@@ -29,6 +30,7 @@ pub struct PageQuery {
 #[utoipa::path(
     get,
     path = "/api/v1/executions",
+    operation_id = "list_executions",
     params(PageQuery),
     responses((status = 200, body = ExecutionPage), (status = 400, body = ErrorBody))
 )]
@@ -51,6 +53,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/executions/{id}",
+    operation_id = "get_execution",
     params(("id" = String, Path, description = "The execution id")),
     responses((status = 200, body = ExecutionRecord), (status = 404, body = ErrorBody))
 )]

@@ -205,9 +205,10 @@ fn allowed(state: &Shared, reference: &str) -> bool {
 #[utoipa::path(
     post,
     path = "/api/v1/images/pull",
+    operation_id = "pull_image",
     request_body = PullRequest,
     responses(
-        (status = 200, description = "`application/x-ndjson`: one progress line after another, the last `success` or `error`.", body = PullLine),
+        (status = 200, description = "One progress line after another, the last `success` or `error`.", content((PullLine = "application/x-ndjson"))),
         (status = 400, description = "Not an image reference, or a bad body", body = ErrorBody),
         (status = 403, description = "The configuration does not allow this image (`images`), or plain HTTP to this registry (`insecure_registries`)", body = ErrorBody),
         (status = 429, description = "Too many requests from this client", body = ErrorBody),
@@ -305,6 +306,7 @@ fn success(record: ImageRecord, cached: bool) -> PullLine {
 #[utoipa::path(
     get,
     path = "/api/v1/images",
+    operation_id = "list_images",
     responses((status = 200, description = "The store's records", body = Vec<ImageRecord>))
 )]
 pub async fn list(State(state): State<Shared>) -> Result<Json<Vec<ImageRecord>>, ApiError> {

@@ -28,8 +28,11 @@ pub async fn ping() -> Json<Ping> {
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, or `degraded` when the host cannot give some isolation (see `host.weakened`).
+    /// `healthy` (what the seed 002 clients check for), or `degraded` when the host cannot
+    /// give some isolation (see `host.weakened`).
     pub status: String,
+    /// `true` unless `status` is `degraded`.
+    pub healthy: bool,
     pub version: String,
     pub uptime_seconds: u64,
     /// How sandboxes are isolated and limited on this host.
@@ -45,7 +48,8 @@ pub struct Health {
 fn health_of(state: &Shared) -> Health {
     let weakened = !state.host.weakened.is_empty() || state.host.cgroup_mode == "none";
     Health {
-        status: if weakened { "degraded" } else { "ok" }.into(),
+        status: if weakened { "degraded" } else { "healthy" }.into(),
+        healthy: !weakened,
         version: crate::VERSION.into(),
         uptime_seconds: state.started.elapsed().as_secs(),
         cgroup_mode: state.host.cgroup_mode.clone(),
@@ -162,6 +166,10 @@ pub struct LanguageInfo {
     /// The file the code is written to.
     pub file: String,
     pub compiled: bool,
+    /// Libraries preinstalled besides the standard library (importable names).
+    pub libraries: Vec<String>,
+    /// The Debian packages that give the host profile this toolchain and its libraries.
+    pub packages: Vec<String>,
 }
 
 fn language_list(state: &Shared) -> Vec<LanguageInfo> {
@@ -175,6 +183,8 @@ fn language_list(state: &Shared) -> Vec<LanguageInfo> {
             rootfs: l.entry.rootfs.clone(),
             file: l.entry.file.clone(),
             compiled: l.entry.compile.is_some(),
+            libraries: l.entry.libraries.clone(),
+            packages: l.entry.packages.clone(),
         })
         .collect()
 }
@@ -192,12 +202,60 @@ pub async fn languages(State(state): State<Shared>) -> Json<Languages> {
     })
 }
 
-/// Prometheus text; the older JSON counters with `Accept: application/json`.
+/// What `GET /metrics` answers to a client's `Accept` header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsFormat {
+    /// The older services' JSON counters: what curl (`*/*`), Go's `http.Get` (no `Accept`)
+    /// and any JSON client get.
+    Json,
+    /// OpenMetrics text, for a client that names `application/openmetrics-text`
+    /// (Prometheus does, first).
+    OpenMetrics,
+    /// The same exposition as `text/plain; version=0.0.4`, for a client that names
+    /// `text/plain` but not OpenMetrics (older Prometheus, scrapers).
+    PrometheusText,
+}
+
+/// Chooses the format from `Accept`: text only when the client names a text exposition
+/// type with a quality above 0; JSON otherwise (the seed 000/001 clients send `*/*` or
+/// nothing and decode JSON).
+pub fn metrics_format(accept: &str) -> MetricsFormat {
+    let named = |wanted: &str| {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            media == wanted && !refused
+        })
+    };
+    if named("application/openmetrics-text") {
+        MetricsFormat::OpenMetrics
+    } else if named("text/plain") {
+        MetricsFormat::PrometheusText
+    } else {
+        MetricsFormat::Json
+    }
+}
+
+/// The JSON counters; Prometheus or OpenMetrics text when `Accept` asks for it.
 #[utoipa::path(
     get,
     path = "/metrics",
+    params(
+        ("Accept" = Option<String>, Header, description = "`application/openmetrics-text` or `text/plain` for the text exposition; anything else (or nothing) gets JSON"),
+    ),
     responses(
-        (status = 200, description = "Prometheus text format, or the JSON counters when the client accepts only JSON", body = JsonCounters),
+        (status = 200, description = "The JSON counters by default; the text exposition when `Accept` names `application/openmetrics-text` or `text/plain`",
+            content(
+                (JsonCounters = "application/json"),
+                (String = "application/openmetrics-text"),
+                (String = "text/plain"),
+            )
+        ),
     )
 )]
 pub async fn metrics(State(state): State<Shared>, headers: HeaderMap) -> Response {
@@ -207,13 +265,46 @@ pub async fn metrics(State(state): State<Shared>, headers: HeaderMap) -> Respons
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if accept.contains("application/json") && !accept.contains("text/plain") {
-        return Json(state.metrics.counters()).into_response();
-    }
+    let content_type = match metrics_format(accept) {
+        MetricsFormat::Json => return Json(state.metrics.counters()).into_response(),
+        MetricsFormat::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        MetricsFormat::PrometheusText => "text/plain; version=0.0.4; charset=utf-8",
+    };
     let mut response = state.metrics.encode().into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
     response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_format_follows_the_accept_header_of_each_client() {
+        // curl 7/8 sends `*/*`; Go's net/http sends no Accept; both decode JSON.
+        assert_eq!(metrics_format("*/*"), MetricsFormat::Json);
+        assert_eq!(metrics_format(""), MetricsFormat::Json);
+        assert_eq!(metrics_format("application/json"), MetricsFormat::Json);
+        // Python requests' default.
+        assert_eq!(metrics_format("*/*"), MetricsFormat::Json);
+        // Prometheus 2.x/3.x scrape header (scrape_protocols default order).
+        assert_eq!(
+            metrics_format(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                 version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+            ),
+            MetricsFormat::OpenMetrics
+        );
+        // Prometheus 2.0-2.4 and most other scrapers.
+        assert_eq!(
+            metrics_format("text/plain;version=0.0.4;q=1,*/*;q=0.1"),
+            MetricsFormat::PrometheusText
+        );
+        assert_eq!(
+            metrics_format("application/json, text/plain;q=0"),
+            MetricsFormat::Json
+        );
+    }
 }

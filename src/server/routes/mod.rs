@@ -54,6 +54,7 @@ use super::{ApiError, Shared};
         super::wire::ExecuteRequest,
         super::wire::ExecuteResponse,
         super::wire::ErrorBody,
+        super::wire::ExecuteErrorBody,
         super::wire::FileIn,
         super::wire::WireLimits,
         super::stream::StreamEvent,
@@ -147,5 +148,6 @@ pub fn router(state: Shared) -> Router {
         .layer(from_fn_with_state(state.clone(), super::require_token))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), super::record_metrics))
+        .layer(axum::middleware::from_fn(execute::execute_error_fields))
         .with_state(state)
 }
