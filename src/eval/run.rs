@@ -20,7 +20,9 @@ use super::dataset::{self, DatasetSpec, Problem, PromptStyle};
 use super::extract::extract_code;
 use super::grade::{judge_test, sample_verdict, test_programs, TestProgram, TestVerdict};
 use super::sandbox::{ExecJob, ExecResult, Sandbox, SandboxError};
-use super::store::{cache_key, GenerationRow, RunProblem, SampleRow, Store, StoreError};
+use super::store::{
+    cache_key, GenerationRow, RunProblem, SampleDetail, SampleRow, Store, StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -653,7 +655,7 @@ async fn sample(
         problem.entry_point.as_deref(),
         echo,
     );
-    let (tests, total, execution_keys, _) = judge_answer(
+    let (tests, total, execution_keys, results) = judge_answer(
         store,
         sandbox,
         progress,
@@ -666,6 +668,14 @@ async fn sample(
     .await?;
     let verdict = sample_verdict(&tests, total);
     let passed = verdict == "OK";
+    let detail = SampleDetail::of(
+        problem,
+        &extracted.code,
+        &tests,
+        &results,
+        &execution_keys,
+        job.memory_mb,
+    );
     store.put_sample(&SampleRow {
         run_id: job.run_id.clone(),
         model: job.model.clone(),
@@ -679,6 +689,7 @@ async fn sample(
         tests,
         tests_total: total,
         execution_keys,
+        detail: Some(detail),
     })?;
     if passed {
         progress.passed.fetch_add(1, Ordering::Relaxed);
