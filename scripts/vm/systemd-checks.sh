@@ -1,0 +1,112 @@
+#!/bin/bash
+# Inside the systemd VM (scripts/vm/systemd-test.sh), as root, after multi-user.target:
+# installs and starts the root unit, then the user unit (lingering user runner, uid 1000),
+# each with the README's commands; runs programs through each; checks that memory and
+# pids are enforced by cgroup v2 inside the unit's delegated subtree, that the service
+# notifies systemd (READY, STOPPING, watchdog), that `doctor` sees the delegation (and
+# says Delegate=yes is the fix without it); stops each and checks nothing is left.
+# Prints "ok NAME" / "FAIL NAME" lines and a final "N passed, N failed".
+set -u
+export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+passed=0
+failed=0
+checks=/usr/local/bin/service-checks
+ROOT_CG=/sys/fs/cgroup/system.slice/localeval.service
+USER_CG=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/localeval.service
+
+check() { # NAME COMMAND...
+    local name=$1 out status
+    shift
+    out=$("$@" 2>&1)
+    status=$?
+    if [ "$status" = 0 ]; then
+        echo "ok $name"
+        passed=$((passed + 1))
+        [ -n "${VM_VERBOSE:-}" ] && echo "$out" | sed 's/^/    /'
+    else
+        echo "FAIL $name"
+        echo "$out" | tail -n 40 | sed 's/^/    /'
+        failed=$((failed + 1))
+    fi
+    return 0
+}
+
+as_runner() { runuser -u runner -- env XDG_RUNTIME_DIR=/run/user/1000 HOME=/home/runner "$@"; }
+
+wait_http() { # URL
+    for _ in $(seq 1 100); do curl -sf --max-time 2 "$1/api/v1/health" > /dev/null && return 0; sleep 0.3; done
+    echo "no answer at $1"; return 1
+}
+
+# A run in the background, seen from the cgroup tree while it sleeps: the run's cgroup
+# must be inside the unit's subtree.
+run_inside() { # UNIT-CGROUP
+    curl -s --max-time 60 -H 'Content-Type: application/json' \
+        -d '{"language":"bash","code":"sleep 3; echo slept","timeout_seconds":20}' \
+        http://127.0.0.1:8080/api/v1/execute > /tmp/bg.json &
+    local bg=$! found=""
+    for _ in $(seq 1 40); do
+        sleep 0.25
+        found=$(find "$1" -mindepth 1 -type d -name 'localeval-run-*' 2>/dev/null)
+        [ -n "$found" ] && break
+    done
+    wait "$bg"
+    echo "cgroups inside $1 during the run: $found"
+    echo "answer: $(head -c 300 /tmp/bg.json)"
+    [ -n "$found" ] && jq -e '.stdout == "slept\n"' /tmp/bg.json > /dev/null
+}
+
+nothing_left() { # CGROUP-DIR UID-FROM UID-TO
+    local bad=0
+    if [ -e "$1" ]; then echo "$1 is still there: $(find "$1" -type d)"; bad=1; fi
+    local runs
+    runs=$(find /sys/fs/cgroup -type d -name 'localeval-*')
+    if [ -n "$runs" ]; then echo "cgroups left: $runs"; bad=1; fi
+    local procs
+    procs=$(ps -eo uid=,pid=,args= | awk -v lo="$2" -v hi="$3" '$1 >= lo && $1 <= hi')
+    if [ -n "$procs" ]; then echo "processes left: $procs"; bad=1; fi
+    return $bad
+}
+
+echo "systemd-checks: starting ($(systemctl --version | head -n 1), kernel $(uname -r))"
+check vm.systemd-pid1 sh -c '[ "$(cat /proc/1/comm)" = systemd ] && [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && ! grep -q " cgroup " /proc/mounts'
+
+# ---- the root unit (README: systemd root) ---------------------------------------------
+check root.install-unit localeval install-unit --now
+# A short watchdog for the test: missed pings would restart the unit within 4 s.
+mkdir -p /etc/systemd/system/localeval.service.d
+printf '[Service]\nWatchdogSec=4s\n' > /etc/systemd/system/localeval.service.d/watchdog.conf
+systemctl daemon-reload && systemctl restart localeval
+check root.ready sh -c 'systemctl show -p Type,ActiveState,SubState,StatusText,WatchdogUSec localeval | tee /dev/stderr | tr "\n" " " | grep -q "Type=notify ActiveState=active SubState=running StatusText=listening on http://127.0.0.1:8080 WatchdogUSec=4s"'
+check root.http wait_http http://127.0.0.1:8080
+check root.delegated sh -c "cat $ROOT_CG/cgroup.subtree_control; grep -qw memory $ROOT_CG/cgroup.subtree_control && grep -qw pids $ROOT_CG/cgroup.subtree_control"
+check root.service "$checks" http://127.0.0.1:8080 cgroup-v2 bash python
+check root.run-cgroup-inside run_inside "$ROOT_CG"
+check root.state-directory sh -c 'ls -la /var/lib/localeval; [ -s /var/lib/localeval/history.sqlite ] && [ "$(stat -c %a /var/lib/localeval)" = 700 ]'
+check root.journal sh -c 'journalctl -u localeval -o cat --no-pager | tail -n 5; journalctl -u localeval -o cat --no-pager | grep -q listening'
+# The watchdog: after 3 intervals the unit is still the same process, never restarted.
+pid_before=$(systemctl show -p MainPID --value localeval)
+sleep 12
+check root.watchdog sh -c "systemctl show -p MainPID,NRestarts,Result localeval | tee /dev/stderr | tr '\n' ' ' | grep -q 'MainPID=$pid_before NRestarts=0 Result=success'"
+check root.doctor-delegated sh -c 'systemd-run -q -p Delegate=yes --wait --pipe localeval doctor --json > /tmp/d.json; jq .delegation /tmp/d.json; jq -e ".delegation.delegated == true and .delegation.manager == \"systemd-system\" and .delegation.advice == []" /tmp/d.json'
+check root.doctor-not-delegated sh -c 'systemd-run -q -p Delegate=no --wait --pipe localeval doctor --json > /tmp/d.json; jq .delegation /tmp/d.json; jq -e ".delegation.delegated == false and (.delegation.advice[0] | contains(\"Delegate=yes\"))" /tmp/d.json'
+systemctl stop localeval
+check root.stopped sh -c 'systemctl show -p ActiveState,Result localeval | tee /dev/stderr | tr "\n" " " | grep -q "ActiveState=inactive Result=success" && journalctl -u localeval -o cat --no-pager | grep -q "SIGTERM: shutting down"'
+check root.nothing-left nothing_left "$ROOT_CG" 2100000000 2200000000
+systemctl disable -q localeval
+
+# ---- the user unit (README: systemd user) ---------------------------------------------
+loginctl enable-linger runner
+for _ in $(seq 1 100); do [ -S /run/user/1000/systemd/private ] && break; sleep 0.3; done
+check user.install-unit as_runner localeval install-unit --user --now
+check user.ready sh -c 'runuser -u runner -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user show -p Type,ActiveState,SubState,StatusText localeval | tee /dev/stderr | tr "\n" " " | grep -q "Type=notify ActiveState=active SubState=running StatusText=listening"'
+check user.http wait_http http://127.0.0.1:8080
+check user.delegated sh -c "cat $USER_CG/cgroup.subtree_control; grep -qw memory $USER_CG/cgroup.subtree_control && grep -qw pids $USER_CG/cgroup.subtree_control"
+check user.service "$checks" http://127.0.0.1:8080 cgroup-v2 bash python
+check user.run-cgroup-inside run_inside "$USER_CG"
+check user.doctor-delegated sh -c 'runuser -u runner -- env XDG_RUNTIME_DIR=/run/user/1000 systemd-run --user -q -p Delegate=yes --wait --pipe localeval doctor --json > /tmp/d.json; jq .delegation /tmp/d.json; jq -e ".delegation.delegated == true and .delegation.manager == \"systemd-user\"" /tmp/d.json'
+as_runner systemctl --user stop localeval
+check user.stopped sh -c 'runuser -u runner -- env XDG_RUNTIME_DIR=/run/user/1000 systemctl --user show -p ActiveState,Result localeval | tee /dev/stderr | tr "\n" " " | grep -q "ActiveState=inactive Result=success"'
+check user.nothing-left sh -c "[ ! -e $USER_CG ] || { echo $USER_CG left; exit 1; }; find /sys/fs/cgroup -type d -name 'localeval-*' | grep . && exit 1; ps -u runner -o pid=,args= | grep -v -e 'systemd --user' -e '(sd-pam)' | grep . && exit 1; exit 0"
+
+echo "$passed passed, $failed failed"
