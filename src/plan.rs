@@ -445,7 +445,9 @@ pub fn plan(request: &ExecRequest, policy: &Policy) -> Result<Plan, PlanError> {
 
 fn file_stem(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
-    name.split_once('.').map_or(name, |(stem, _)| stem).to_string()
+    name.split_once('.')
+        .map_or(name, |(stem, _)| stem)
+        .to_string()
 }
 
 /// The class names that matter to run a Java source file.
@@ -535,7 +537,11 @@ fn java_tokens(source: &str) -> Vec<String> {
     let chars: Vec<char> = source.chars().collect();
     let mut tokens = Vec::new();
     let mut i = 0;
-    let starts = |i: usize, s: &str| s.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c));
+    let starts = |i: usize, s: &str| {
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(i + k) == Some(&c))
+    };
     while i < chars.len() {
         let c = chars[i];
         if starts(i, "//") {
@@ -562,7 +568,9 @@ fn java_tokens(source: &str) -> Vec<String> {
             i += 1;
         } else if c.is_alphabetic() || c == '_' || c == '$' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
                 i += 1;
             }
             tokens.push(chars[start..i].iter().collect());
@@ -803,7 +811,11 @@ mod tests {
             r.files = vec![file(first), file(second)];
             let err = plan(&r, &policy()).unwrap_err();
             assert!(matches!(err, PlanError::FileIsDirectory { .. }), "{err}");
-            let shorter = if first.len() < second.len() { first } else { second };
+            let shorter = if first.len() < second.len() {
+                first
+            } else {
+                second
+            };
             assert!(err.to_string().contains(&format!("{shorter:?}")), "{err}");
         }
         // The code's own file counts too; siblings and common prefixes are fine.
@@ -852,7 +864,10 @@ mod tests {
         let plan = plan(&request("java", code), &policy()).unwrap();
         assert_eq!(plan.files[0].path, "HelloWorld.java");
         let compile = plan.compile.expect("java compiles");
-        assert_eq!(compile.argv.last().map(String::as_str), Some("HelloWorld.java"));
+        assert_eq!(
+            compile.argv.last().map(String::as_str),
+            Some("HelloWorld.java")
+        );
         assert_eq!(plan.run.argv.last().map(String::as_str), Some("HelloWorld"));
         let plan = super::plan(&request("java", "class X { }"), &policy()).unwrap();
         assert_eq!(plan.files[0].path, "Main.java");

@@ -122,7 +122,11 @@ fn the_languages_route_lists_the_preinstalled_libraries() {
         .clone();
     for lib in ["numpy", "pandas", "scipy", "matplotlib", "plotly"] {
         assert!(
-            python["libraries"].as_array().unwrap().iter().any(|l| l == lib),
+            python["libraries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == lib),
             "{lib} not listed: {python}"
         );
         let r = run(&s, &format!("import {lib}\nprint({lib}.__name__)"));
@@ -139,7 +143,10 @@ fn the_languages_route_lists_the_preinstalled_libraries() {
 fn exceptions_and_non_zero_exits_are_errors_with_the_traceback() {
     let Some(s) = server() else { return };
     for (code, name) in [
-        ("print('unclosed'\n# the parenthesis never closes", "SyntaxError"),
+        (
+            "print('unclosed'\n# the parenthesis never closes",
+            "SyntaxError",
+        ),
         ("n = 0\nprint(10 / n)\nprint('never')", "ZeroDivisionError"),
         (
             "import a_module_that_is_not_there\nprint('never')",
@@ -221,7 +228,11 @@ fn bad_requests_are_4xx_with_process_status_error() {
         assert_eq!(body["stderr"], body["error"], "{body}");
     };
     // No code at all.
-    let (status, r) = post(&s, "/execute", &json!({"timeout": 10, "language": "python"}));
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"timeout": 10, "language": "python"}),
+    );
     check(status, &r, "cannot be empty");
     // generated_code without timeout: NVIDIA's server requires it.
     let (status, r) = post(
@@ -254,7 +265,11 @@ fn bad_requests_are_4xx_with_process_status_error() {
     assert_eq!(status, 405);
     check(status, &response.json().unwrap(), "GET is not allowed");
     // Other routes keep the seeds' plain `{"error"}` body.
-    let (status, r) = post(&s, "/api/v1/execute", &json!({"language": "cobol", "code": "x"}));
+    let (status, r) = post(
+        &s,
+        "/api/v1/execute",
+        &json!({"language": "cobol", "code": "x"}),
+    );
     assert_eq!(
         (status, r),
         (400, json!({"error": "unsupported language: cobol"}))

@@ -40,7 +40,9 @@ fn the_document_is_consistent() {
     // Operation ids are unique.
     let mut ids = BTreeSet::new();
     for (path, method, op) in &ops {
-        let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}"));
+        let id = op["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path}"));
         assert!(ids.insert(id.to_string()), "duplicate operationId {id}");
     }
 
@@ -80,7 +82,10 @@ fn the_document_is_consistent() {
     };
     assert_eq!(query("/api/v1/executions", "limit")["in"], "query");
     assert_eq!(query("/api/v1/evals", "offset")["in"], "query");
-    assert_eq!(query("/api/v1/evals/{id}/events", "interval_ms")["in"], "query");
+    assert_eq!(
+        query("/api/v1/evals/{id}/events", "interval_ms")["in"],
+        "query"
+    );
     assert_eq!(query("/api/v1/evals/{id}/report", "format")["in"], "query");
 
     // Streaming routes say what they send.
@@ -92,7 +97,10 @@ fn the_document_is_consistent() {
             .cloned()
             .collect()
     };
-    let streams = BTreeSet::from(["application/x-ndjson".to_string(), "text/event-stream".into()]);
+    let streams = BTreeSet::from([
+        "application/x-ndjson".to_string(),
+        "text/event-stream".into(),
+    ]);
     assert_eq!(media("/api/v1/execute/stream", "post"), streams);
     assert_eq!(media("/api/v1/evals/{id}/events", "get"), streams);
     assert_eq!(
@@ -104,7 +112,13 @@ fn the_document_is_consistent() {
 
     // The bounds the server enforces.
     let request = &doc["components"]["schemas"]["ExecuteRequest"]["properties"];
-    for field in ["timeout", "timeout_ms", "timeout_seconds", "memory_limit_mb", "cpu_limit"] {
+    for field in [
+        "timeout",
+        "timeout_ms",
+        "timeout_seconds",
+        "memory_limit_mb",
+        "cpu_limit",
+    ] {
         assert_eq!(
             request[field]["exclusiveMinimum"].as_f64(),
             Some(0.0),

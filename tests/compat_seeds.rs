@@ -58,7 +58,10 @@ fn metrics_are_json_for_curl_and_go_and_text_for_prometheus() {
     ] {
         let (status, content_type, body) = raw_get(&s, "/metrics", headers);
         assert_eq!(status, 200);
-        assert!(content_type.starts_with("application/json"), "{headers:?}: {content_type}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{headers:?}: {content_type}"
+        );
         let counters: Value = serde_json::from_str(&body).unwrap();
         assert!(counters["total_requests"].is_u64(), "{body}");
         assert!(counters["total_errors"].is_u64(), "{body}");
@@ -69,11 +72,13 @@ fn metrics_are_json_for_curl_and_go_and_text_for_prometheus() {
         ("text/plain;version=0.0.4", "text/plain"),
         ("text/plain", "text/plain"),
     ] {
-        let (status, content_type, body) =
-            raw_get(&s, "/metrics", &[&format!("Accept: {accept}")]);
+        let (status, content_type, body) = raw_get(&s, "/metrics", &[&format!("Accept: {accept}")]);
         assert_eq!(status, 200);
         assert!(content_type.starts_with(wanted), "{accept}: {content_type}");
-        assert!(body.contains("# TYPE localeval_http_requests counter"), "{body}");
+        assert!(
+            body.contains("# TYPE localeval_http_requests counter"),
+            "{body}"
+        );
         assert!(body.contains("localeval_running_sandboxes"), "{body}");
     }
     // The real curl binary, as the seed's README shows it.
@@ -174,21 +179,34 @@ fn seed_002_api_v1_shapes_and_errors() {
     );
     assert!(r["exit_code"].is_i64(), "{r}");
     // Errors: plain {"error": ...}.
-    let (status, r) = post(&s, "/api/v1/execute", &json!({"language": "ruby-9", "code": "x"}));
-    assert_eq!((status, r), (400, json!({"error": "unsupported language: ruby-9"})));
-    let (status, r) = post(&s, "/api/v1/execute", &json!({"language": "python", "code": ""}));
-    assert_eq!((status, r), (400, json!({"error": "source_code cannot be empty"})));
+    let (status, r) = post(
+        &s,
+        "/api/v1/execute",
+        &json!({"language": "ruby-9", "code": "x"}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "unsupported language: ruby-9"}))
+    );
+    let (status, r) = post(
+        &s,
+        "/api/v1/execute",
+        &json!({"language": "python", "code": ""}),
+    );
+    assert_eq!(
+        (status, r),
+        (400, json!({"error": "source_code cannot be empty"}))
+    );
     // Health: {"status": "healthy", ...} on a host that enforces every limit.
     for path in ["/health", "/api/v1/health"] {
         let (status, h) = get(&s, path);
         assert_eq!(status, 200);
-        let expected = if h["host"]["weakened"].as_array().unwrap().is_empty()
-            && h["cgroup_mode"] != "none"
-        {
-            "healthy"
-        } else {
-            "degraded"
-        };
+        let expected =
+            if h["host"]["weakened"].as_array().unwrap().is_empty() && h["cgroup_mode"] != "none" {
+                "healthy"
+            } else {
+                "degraded"
+            };
         assert_eq!(h["status"], expected, "{h}");
         assert_eq!(h["healthy"], expected == "healthy", "{h}");
     }
@@ -330,7 +348,10 @@ fn two_files_where_one_is_the_directory_of_the_other_are_a_400() {
         );
         assert_eq!(status, 400, "{r}");
         assert!(
-            r["error"].as_str().unwrap().contains("as a file and as the directory"),
+            r["error"]
+                .as_str()
+                .unwrap()
+                .contains("as a file and as the directory"),
             "{r}"
         );
     }

@@ -155,9 +155,8 @@ async fn execute_at(
 /// NVIDIA's sandbox (the `generated_code` shape) refuses a request without `timeout`
 /// (`400 {"process_status": "error", ...}`); the other shapes of `/execute` default it.
 fn require_timeout_with_generated_code(request: &ExecuteRequest) -> Result<(), ApiError> {
-    let nvidia_shape = request.generated_code.is_some()
-        && request.source_code.is_none()
-        && request.code.is_none();
+    let nvidia_shape =
+        request.generated_code.is_some() && request.source_code.is_none() && request.code.is_none();
     let no_timeout = request.timeout.is_none()
         && request.timeout_ms.is_none()
         && request.timeout_seconds.is_none();
