@@ -33,7 +33,7 @@
   function verdict(v) { return el('span', { class: 'v v-' + v, text: v }); }
   function pre(text, cls, id) {
     const empty = text === undefined || text === null || text === '';
-    return el('pre', { class: (cls || '') + (empty ? ' empty' : ''), id, text: empty ? '(empty)' : text });
+    return el('pre', { class: (cls || '') + (empty ? ' empty' : ''), id, text: empty ? '' : text });
   }
   function fmtMs(ms) { return ms === undefined || ms === null ? '–' : (ms >= 10000 ? (ms / 1000).toFixed(1) + ' s' : Math.round(ms) + ' ms'); }
   function fmtSecs(s) {
@@ -265,7 +265,7 @@
   };
   function showResult(host, r, stdout, stderr) {
     // The final result holds the whole (capped) output: it replaces the streamed chunks.
-    stdout.textContent = r.stdout || ''; stdout.classList.toggle('empty', !r.stdout);
+    stdout.textContent = r.stdout || ''; stdout.classList.toggle('empty', !r.stdout); // CSS says "(empty)"
     stderr.textContent = r.stderr || ''; stderr.classList.toggle('empty', !r.stderr);
     const o = r.localeval || {};
     const p = o.provenance || {};
@@ -471,7 +471,7 @@
         if (!chart) {
           chart = new window.uPlot({ width: Math.min(900, main.clientWidth), height: 160, title: 'samples judged',
             scales: { x: { time: false } }, axes: [{ label: 'seconds watched' }, {}],
-            series: [{}, { label: 'done', stroke: '#0969da', fill: 'rgba(9,105,218,.1)' }] }, series, chartHost);
+            series: [{ label: 'seconds' }, { label: 'done', stroke: '#0969da', fill: 'rgba(9,105,218,.1)' }] }, series, chartHost);
           charts.push(chart);
         } else chart.setData(series);
       }
@@ -480,8 +480,10 @@
       const response = await api('/api/v1/evals/' + encodeURIComponent(id) + '/report?format=html');
       const html = await response.text();
       const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
-      // sandbox: no script, no same-origin access; the report's own CSS and #links work.
-      const frame = el('iframe', { class: 'report', id: 'ev-report-frame', sandbox: '', title: 'report', src: url });
+      // A sandbox that does not allow scripts: nothing in the report can run, whatever it holds
+      // (it has no script; the CSP, inherited by the blob document, forbids inline script
+      // too). allow-same-origin only lets its #links navigate within the blob document.
+      const frame = el('iframe', { class: 'report', id: 'ev-report-frame', sandbox: 'allow-same-origin', title: 'report', src: url });
       reportHost.replaceChildren(frame);
     }
     async function watch() {
@@ -603,7 +605,7 @@
       if (window.uPlot) {
         if (!chart) {
           chart = new window.uPlot({ width: Math.min(900, main.clientWidth), height: 180, title: 'throughput and queue (every 2 s while this page is open)',
-            series: [{}, { label: 'executions/s', stroke: '#1a7f37' }, { label: 'running', stroke: '#0969da' }, { label: 'queued', stroke: '#bc4c00' }] }, data, chartHost);
+            series: [{ label: 'time' }, { label: 'executions/s', stroke: '#1a7f37' }, { label: 'running', stroke: '#0969da' }, { label: 'queued', stroke: '#bc4c00' }] }, data, chartHost);
           charts.push(chart);
         } else chart.setData(data);
       }
