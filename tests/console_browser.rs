@@ -9,6 +9,7 @@
 //! - the executions page lists and filters the history;
 //! - an evaluation started from the form reaches 100% over SSE; its report opens and the
 //!   failed sample's stderr is found by clicking through the heatmap; two runs compare;
+//! - a slow run is cancelled from its page and resumed to 100%;
 //! - images and health pages render; the token is in no URL; no CSP violation is logged.
 //!
 //! Screenshots of each page go to target/console-screenshots (CI artefacts; copies in
@@ -52,7 +53,7 @@ fn require(test: &str, what: &str, path: &Path) -> bool {
     false
 }
 
-/// "good" answers each problem with its reference solution; "evil" answers with markup
+/// "good" answers each problem with its reference solution ("slow" too, in 2 s); "evil" answers with markup
 /// around code that writes markup to stderr and fails. Each answer takes a moment, so
 /// that the progress moves while the page watches.
 fn script() -> support::Script {
@@ -63,8 +64,14 @@ fn script() -> support::Script {
             .iter()
             .find(|p| a.prompt.contains(p["title"].as_str().unwrap()))
             .expect("the prompt names the problem");
+        let solution = p["solutions"]["python"].as_str().unwrap();
+        if a.model == "slow" {
+            return Answer::Slow(
+                Duration::from_secs(2),
+                format!("```python\n{solution}```\n"),
+            );
+        }
         let text = if a.model == "good" {
-            let solution = p["solutions"]["python"].as_str().unwrap();
             format!("```python\n{solution}```\n")
         } else {
             "<script>window.__xss='answer'</script><img src=z onerror=\"window.__xss='answer'\">\n\
@@ -107,7 +114,7 @@ fn the_console_works_in_a_real_browser() {
         .enable_all()
         .build()
         .unwrap();
-    let double = rt.block_on(support::start(&["good", "evil"], &[], script()));
+    let double = rt.block_on(support::start(&["good", "evil", "slow"], &[], script()));
     let out = repo.join("target/console-screenshots");
     let _ = std::fs::remove_dir_all(&out);
 
@@ -182,6 +189,15 @@ fn the_console_works_in_a_real_browser() {
         .unwrap()
         .contains("EVIL-STDERR <img src=x onerror=\"window.__xss=4\">"));
     assert_eq!(result["report_scripts"], 0);
+    assert_ne!(result["cancelled_at"], "100%");
+    assert_eq!(
+        result["resumed_percents"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        "100%"
+    );
     assert_eq!(result["csp_violations"], serde_json::json!([]));
     assert!(result["urls_checked"].as_u64().unwrap() >= 20);
     for page in [

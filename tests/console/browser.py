@@ -80,7 +80,7 @@ def run_code(driver, code):
     by_id(driver, "pg-run").click()
 
 
-def start_eval(driver, models):
+def start_eval(driver, models, wait=True):
     go(driver, "#/evals")
     wait_for("the evaluation form", lambda: by_id(driver, "ev-models"))
     fill(driver, "ev-models", models)
@@ -96,6 +96,12 @@ def start_eval(driver, models):
         lambda: driver.execute_script("return location.hash").startswith("#/evals/run-")
         and driver.execute_script("return location.hash")[len("#/evals/"):],
     )
+    if not wait:
+        return run_id, []
+    return run_id, wait_complete(driver)
+
+
+def wait_complete(driver):
     seen = []
 
     def finished():
@@ -105,7 +111,7 @@ def start_eval(driver, models):
         return percent == "100%" and text_of(driver, "ev-status") == "complete"
 
     wait_for("the evaluation to reach 100%", finished, timeout=120)
-    return run_id, seen
+    return seen
 
 
 def main():
@@ -228,6 +234,19 @@ def scenario(driver):
     check("pass@1" in result["compare_text"], result["compare_text"])
     shot(driver, "compare")
     step("runs compared")
+
+    # Cancel and resume: a slow model's run, stopped from the page, then resumed to 100%.
+    start_eval(driver, "slow", wait=False)
+    wait_for("the run to start", lambda: text_of(driver, "ev-status") == "running")
+    wait_for("the Cancel button", lambda: by_id(driver, "ev-cancel").is_enabled())
+    by_id(driver, "ev-cancel").click()
+    wait_for("the run to be cancelled", lambda: text_of(driver, "ev-status") == "cancelled", timeout=30)
+    result["cancelled_at"] = text_of(driver, "ev-percent")
+    check(result["cancelled_at"] != "100%", "the run finished before it was cancelled")
+    wait_for("the Resume button", lambda: by_id(driver, "ev-resume").is_enabled())
+    by_id(driver, "ev-resume").click()
+    result["resumed_percents"] = wait_complete(driver)
+    step("run cancelled and resumed")
 
     # Images and health.
     go(driver, "#/images")

@@ -441,6 +441,12 @@
     const reportHost = el('div', { id: 'ev-report' });
     main.append(el('p', {}, el('a', { href: '#/evals', text: '← evaluations' })), head,
       el('div', { class: 'row' }, percent), bar, counters, actions, chartHost, el('h2', { text: 'Report' }), reportHost);
+    const cancel = el('button', { type: 'button', class: 'danger', id: 'ev-cancel', text: 'Cancel', disabled: true });
+    const resume = el('button', { type: 'button', id: 'ev-resume', text: 'Resume', disabled: true });
+    cancel.addEventListener('click', async () => { cancel.disabled = true; try { render(await (await post('/api/v1/evals/' + encodeURIComponent(id) + '/cancel')).json()); } catch (e) { actions.append(errorBox(e.message)); } });
+    resume.addEventListener('click', async () => { resume.disabled = true; try { await post('/api/v1/evals/' + encodeURIComponent(id) + '/resume'); await watch(); } catch (e) { actions.append(errorBox(e.message)); } });
+    const dl = (fmt, ext) => el('button', { type: 'button', class: 'secondary', text: fmt, onclick: () => download('/api/v1/evals/' + encodeURIComponent(id) + '/report?format=' + fmt, id + '.' + ext).catch((e) => actions.append(errorBox(e.message))) });
+    actions.append(cancel, resume, el('span', { class: 'muted', text: 'download the report:' }), dl('html', 'html'), dl('json', 'json'), dl('markdown', 'md'));
     const series = [[], []];
     let chart = null;
     const t0 = Date.now();
@@ -459,12 +465,9 @@
         ['elapsed', fmtSecs(p.elapsed_secs)], ['ETA', run.status === 'running' ? fmtSecs(p.eta_secs) : '–'],
         ['generations', p.generation_requests + ' (+' + p.cached_generations + ' cached)'], ['executions', p.executions + ' (+' + p.cached_executions + ' cached)'],
       ].map(([k, v]) => el('div', { class: 'card' }, el('div', { class: 'muted', text: k }), el('div', { class: 'big', id: 'ev-' + k.toLowerCase(), text: v }))));
-      const cancel = el('button', { type: 'button', class: 'danger', id: 'ev-cancel', text: 'Cancel', disabled: run.status !== 'running' });
-      const resume = el('button', { type: 'button', id: 'ev-resume', text: 'Resume', disabled: !['cancelled', 'interrupted', 'incomplete'].includes(run.status) });
-      cancel.addEventListener('click', async () => { cancel.disabled = true; try { render(await (await post('/api/v1/evals/' + encodeURIComponent(id) + '/cancel')).json()); } catch (e) { actions.append(errorBox(e.message)); } });
-      resume.addEventListener('click', async () => { resume.disabled = true; try { await post('/api/v1/evals/' + encodeURIComponent(id) + '/resume'); watch(); } catch (e) { actions.append(errorBox(e.message)); } });
-      const dl = (fmt, ext) => el('button', { type: 'button', class: 'secondary', text: fmt, onclick: () => download('/api/v1/evals/' + encodeURIComponent(id) + '/report?format=' + fmt, id + '.' + ext).catch((e) => actions.append(errorBox(e.message))) });
-      actions.replaceChildren(cancel, resume, el('span', { class: 'muted', text: 'download the report:' }), dl('html', 'html'), dl('json', 'json'), dl('markdown', 'md'));
+      // The buttons stay the same elements (a click is never lost to a re-render).
+      cancel.disabled = run.status !== 'running';
+      resume.disabled = !['cancelled', 'interrupted', 'incomplete'].includes(run.status);
       if (window.uPlot && p.total) {
         series[0].push((Date.now() - t0) / 1000);
         series[1].push(p.done);
