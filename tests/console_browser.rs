@@ -15,6 +15,7 @@
 //! Screenshots of each page go to target/console-screenshots (CI artefacts; copies in
 //! docs/screenshots). Time-boxed: the browser script is killed after `TIME_BOX`.
 
+mod image_support;
 mod server_support;
 mod support;
 
@@ -33,6 +34,16 @@ const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/eval/problems-mini.json"
 );
+/// The pages the main scenario takes a picture of (the pull test takes `images`).
+const PAGES: [&str; 7] = [
+    "playground",
+    "executions",
+    "evaluation",
+    "report",
+    "evaluations",
+    "compare",
+    "health",
+];
 const TOKEN: &str = "browser-test-token-8c2e71";
 /// The longest the browser part may take (it takes about 30 s on 2 cores).
 const TIME_BOX: Duration = Duration::from_secs(240);
@@ -116,24 +127,85 @@ fn the_console_works_in_a_real_browser() {
         .unwrap();
     let double = rt.block_on(support::start(&["good", "evil", "slow"], &[], script()));
     let out = repo.join("target/console-screenshots");
-    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    for page in PAGES {
+        let _ = std::fs::remove_file(out.join(format!("{page}.png")));
+    }
+    let result = browse(&python, &server, &double.url, &out, None);
 
+    // What the page showed, checked again here.
+    assert_eq!(result["streamed_before_result"], true);
+    assert_eq!(result["playground_stdout"], "first line\nsecond line\n");
+    assert_eq!(result["playground_verdict"], "OK");
+    assert!(result["xss_stdout"]
+        .as_str()
+        .unwrap()
+        .contains("<img src=x onerror=\"window.__xss=1\">"));
+    let percents: Vec<&str> = result["eval_percents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(percents.last(), Some(&"100%"), "{percents:?}");
+    assert!(result["report_stderr"]
+        .as_str()
+        .unwrap()
+        .contains("EVIL-STDERR <img src=x onerror=\"window.__xss=4\">"));
+    assert_eq!(result["report_scripts"], 0);
+    assert_ne!(result["cancelled_at"], "100%");
+    assert_eq!(
+        result["resumed_percents"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        "100%"
+    );
+    assert_eq!(result["csp_violations"], serde_json::json!([]));
+    assert!(result["urls_checked"].as_u64().unwrap() >= 20);
+    for page in PAGES {
+        let png = std::fs::read(out.join(format!("{page}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}");
+    }
+    // The evaluation asked the stand-in through Ollama's API.
+    assert!(
+        double.hits("/api/chat") >= 6,
+        "{}",
+        double.hits("/api/chat")
+    );
+    drop(server);
+}
+
+/// Runs tests/console/browser.py (time-boxed) against `server`; what it printed as RESULT,
+/// after checking that it succeeded.
+fn browse(
+    python: &Path,
+    server: &Server,
+    model_url: &str,
+    out: &Path,
+    pull: Option<&str>,
+) -> Value {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let started = Instant::now();
-    let mut child = Command::new(&python)
+    let mut command = Command::new(python);
+    command
         .arg(repo.join("tests/console/browser.py"))
         .env("CONSOLE_BASE", &server.base)
         .env("CONSOLE_TOKEN", TOKEN)
         .env("CONSOLE_FIXTURE", FIXTURE)
-        .env("CONSOLE_MODEL_URL", &double.url)
-        .env("CONSOLE_OUT", &out)
-        .env("CHROMIUM", &chromium)
-        .env("CHROMEDRIVER", &chromedriver)
+        .env("CONSOLE_MODEL_URL", model_url)
+        .env("CONSOLE_OUT", out)
+        .env("CHROMIUM", "/usr/bin/chromium")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         // Selenium must not look for drivers or browsers on the network.
         .env("SE_OFFLINE", "true")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the venv's python runs");
+        .stderr(Stdio::inherit());
+    if let Some(image) = pull {
+        command.env("CONSOLE_PULL", image);
+    }
+    let mut child = command.spawn().expect("the venv's python runs");
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut result = None;
@@ -168,56 +240,68 @@ fn the_console_works_in_a_real_browser() {
     );
     assert!(status.success(), "{}", result["error"]);
     assert_eq!(result["ok"], true);
+    result
+}
 
-    // What the page showed, checked again here.
-    assert_eq!(result["streamed_before_result"], true);
-    assert_eq!(result["playground_stdout"], "first line\nsecond line\n");
-    assert_eq!(result["playground_verdict"], "OK");
-    assert!(result["xss_stdout"]
-        .as_str()
-        .unwrap()
-        .contains("<img src=x onerror=\"window.__xss=1\">"));
-    let percents: Vec<&str> = result["eval_percents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
-    assert_eq!(percents.last(), Some(&"100%"), "{percents:?}");
-    assert!(result["report_stderr"]
-        .as_str()
-        .unwrap()
-        .contains("EVIL-STDERR <img src=x onerror=\"window.__xss=4\">"));
-    assert_eq!(result["report_scripts"], 0);
-    assert_ne!(result["cancelled_at"], "100%");
-    assert_eq!(
-        result["resumed_percents"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap(),
-        "100%"
-    );
-    assert_eq!(result["csp_violations"], serde_json::json!([]));
-    assert!(result["urls_checked"].as_u64().unwrap() >= 20);
-    for page in [
-        "playground",
-        "executions",
-        "evaluation",
-        "report",
-        "evaluations",
-        "compare",
-        "images",
-        "health",
-    ] {
-        let png = std::fs::read(out.join(format!("{page}.png"))).unwrap();
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}");
+#[test]
+fn the_console_pulls_an_image_with_progress() {
+    if !require_sandbox("console_browser_pull") {
+        return;
     }
-    // The evaluation asked the stand-in through Ollama's API.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = repo.join("target/console-venv/bin/python");
+    if !require("console_browser_pull", "Selenium's venv", &python)
+        || !require(
+            "console_browser_pull",
+            "chromium",
+            Path::new("/usr/bin/chromium"),
+        )
+        || !require(
+            "console_browser_pull",
+            "chromedriver",
+            Path::new("/usr/bin/chromedriver"),
+        )
+    {
+        return;
+    }
+    let Some(registry) = image_support::Registry::start(None) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!("images = [\"127.0.0.1:{}/busybox\"]\n", registry.port),
+    )
+    .unwrap();
+    let server = Server::start(&[
+        "--token",
+        TOKEN,
+        "--store",
+        store.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let out = repo.join("target/console-screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let _ = std::fs::remove_file(out.join("images.png"));
+    let image = registry.reference("busybox");
+    let result = browse(&python, &server, "http://127.0.0.1:9", &out, Some(&image));
+    let status = result["pull_status"].as_str().unwrap();
     assert!(
-        double.hits("/api/chat") >= 6,
-        "{}",
-        double.hits("/api/chat")
+        status.starts_with(&format!("pulled {image} (sha256:")),
+        "{status}"
     );
-    drop(server);
+    assert_eq!(
+        result["pull_progress"].as_array().unwrap().last().unwrap(),
+        1.0
+    );
+    let log = result["pull_log"].as_str().unwrap();
+    for status in ["pulling manifest", "resolved", "downloaded", "success"] {
+        assert!(log.contains(&format!("\"status\":\"{status}\"")), "{log}");
+    }
+    assert!(result["store_text"].as_str().unwrap().contains("busybox"));
+    let png = std::fs::read(out.join("images.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
 }

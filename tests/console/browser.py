@@ -2,7 +2,8 @@
 
 Environment: CONSOLE_BASE (the server), CONSOLE_TOKEN, CONSOLE_FIXTURE (a dataset file the
 server allows), CONSOLE_MODEL_URL (the Ollama stand-in, serving models "good" and "evil"),
-CONSOLE_OUT (screenshots), CHROMIUM, CHROMEDRIVER.
+CONSOLE_OUT (screenshots), CHROMIUM, CHROMEDRIVER; with CONSOLE_PULL=IMAGE, only the
+images page's pull of IMAGE.
 
 Prints one `RESULT {json}` line with what it saw; exits non-zero with the reason when a
 check fails. Every wait is bounded.
@@ -133,7 +134,42 @@ def main():
         driver.quit()
 
 
+def login(driver):
+    driver.get(BASE + "/")
+    wait_for("the token form", lambda: by_id(driver, "login").is_displayed())
+    by_id(driver, "token").send_keys(TOKEN)
+    by_id(driver, "login-form").find_element(By.TAG_NAME, "button").click()
+    wait_for("the playground's editor", lambda: driver.execute_script("return !!window.localevalEditor"))
+
+
+def pull_scenario(driver, image):
+    """Images: a pull from the page, its progress, the image in the store."""
+    login(driver)
+    go(driver, "#/images")
+    wait_for("the image store", lambda: driver.find_elements(By.CSS_SELECTOR, "#im-list *"))
+    fill(driver, "im-ref", image)
+    by_id(driver, "im-pull").click()
+    values = []
+
+    def pulled():
+        value = driver.execute_script("return document.getElementById('im-progress').value")
+        if not values or values[-1] != value:
+            values.append(value)
+        return text_of(driver, "im-status").startswith("pulled ")
+
+    wait_for("the pull to finish", pulled, timeout=60)
+    result["pull_progress"] = values
+    result["pull_status"] = text_of(driver, "im-status")
+    result["pull_log"] = text_of(driver, "im-log")
+    wait_for("the image in the store", lambda: image.split("/")[-1].split(":")[0] in text_of(driver, "im-list"))
+    result["store_text"] = text_of(driver, "im-list")
+    shot(driver, "images")
+    step("image pulled")
+
+
 def scenario(driver):
+    if os.environ.get("CONSOLE_PULL"):
+        return pull_scenario(driver, os.environ["CONSOLE_PULL"])
     # The token: asked for by the page, kept in sessionStorage.
     driver.get(BASE + "/")
     wait_for("the token form", lambda: by_id(driver, "login").is_displayed())
@@ -251,7 +287,6 @@ def scenario(driver):
     # Images and health.
     go(driver, "#/images")
     wait_for("the image store", lambda: driver.find_elements(By.CSS_SELECTOR, "#im-list *"))
-    shot(driver, "images")
     go(driver, "#/health")
     wait_for("health", lambda: text_of(driver, "hl-status") in ("healthy", "degraded"))
     wait_for("three throughput points", lambda: driver.execute_script(
