@@ -1,7 +1,7 @@
 //! The web console at `/`: playground, executions, evaluations (with their reports and
 //! comparisons), images and health, as static pages embedded in the binary that talk to
-//! the JSON API with the same token as any client (docs/SECURITY.md: the console adds no
-//! route of its own that reads or changes anything).
+//! the JSON API with the same token as any client (docs/SECURITY.md 2.7: the console adds
+//! no route of its own that reads or changes anything).
 //!
 //! - Every asset is compiled in (`include_bytes!`): no build step, no network, and a
 //!   fixed set of paths (anything else under `/console/` is a 404).
