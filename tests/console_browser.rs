@@ -152,6 +152,7 @@ fn the_console_works_in_a_real_browser() {
         .as_str()
         .unwrap()
         .contains("EVIL-STDERR <img src=x onerror=\"window.__xss=4\">"));
+    assert_eq!(result["answer_shown"], true);
     assert_eq!(result["report_scripts"], 0);
     assert_ne!(result["cancelled_at"], "100%");
     assert_eq!(

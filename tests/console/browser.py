@@ -247,6 +247,9 @@ def scenario(driver):
             break
     check(found, "no failed sample's stderr in the report")
     result["report_stderr"] = found
+    answers = [p.get_attribute("textContent") for p in driver.find_elements(By.CSS_SELECTOR, "pre.answer")]
+    result["answer_shown"] = any("<script>window.__xss='answer'</script>" in a for a in answers)
+    check(result["answer_shown"], "the model's answer is not shown as text in the report")
     result["report_scripts"] = len(driver.find_elements(By.TAG_NAME, "script"))
     result["report_imgs"] = len(driver.find_elements(By.TAG_NAME, "img"))
     check(result["report_scripts"] == 0 and result["report_imgs"] == 0, "markup from the answer became elements")
