@@ -62,7 +62,16 @@ fn the_document_is_consistent() {
                     in_path.insert(name);
                 }
                 "query" => assert!(
-                    ["limit", "offset", "interval_ms", "format"].contains(&name.as_str()),
+                    [
+                        "limit",
+                        "offset",
+                        "interval_ms",
+                        "format",
+                        "language",
+                        "verdict",
+                        "endpoint"
+                    ]
+                    .contains(&name.as_str()),
                     "{method} {path}: unexpected query parameter {name}"
                 ),
                 "header" => {}
