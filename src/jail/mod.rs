@@ -41,6 +41,68 @@ pub trait Runner {
     /// it is produced. Never fails: a sandbox that cannot be built is a report with the
     /// verdict IE.
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport;
+
+    /// [`Runner::run`], which `cancel` can end early: the sandbox is killed and cleaned up
+    /// and the report is IE. A runner that cannot be cancelled (the default) ignores it.
+    fn run_cancellable(
+        &self,
+        spec: &JailSpec,
+        _cancel: &RunCancel,
+        on_output: &mut dyn FnMut(Stream, &[u8]),
+    ) -> JailReport {
+        self.run(spec, on_output)
+    }
+}
+
+/// Ends one run from another thread (a gRPC client that went away or whose deadline
+/// passed). The launcher attaches the run's socket while the run is in flight; cancelling
+/// shuts that socket down, which the supervisor sees as its client hanging up: it kills the
+/// sandbox and cleans up (jail/launcher.rs), exactly as at shutdown.
+#[derive(Debug, Default)]
+pub struct RunCancel {
+    state: std::sync::Mutex<CancelState>,
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: bool,
+    socket: Option<std::os::fd::OwnedFd>,
+}
+
+impl RunCancel {
+    /// The error of a run that was cancelled.
+    pub const MESSAGE: &'static str =
+        "the run was cancelled: its client went away or its deadline passed";
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels the run in flight, if any, and every later one through this handle.
+    pub fn cancel(&self) {
+        let mut state = self.state();
+        state.cancelled = true;
+        if let Some(socket) = &state.socket {
+            crate::sys::shutdown_socket(socket);
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.state().cancelled
+    }
+
+    /// The run's socket while it is in flight (shut down at once when already cancelled).
+    pub(crate) fn attach(&self, socket: std::os::fd::OwnedFd) {
+        let mut state = self.state();
+        if state.cancelled {
+            crate::sys::shutdown_socket(&socket);
+        }
+        state.socket = Some(socket);
+    }
+
+    pub(crate) fn detach(&self) {
+        self.state().socket = None;
+    }
 }
 
 /// What a sandbox is built from before its run is known: the root filesystem and the sizes
