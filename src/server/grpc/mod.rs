@@ -132,9 +132,11 @@ impl Listener {
             ));
 
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // No Nagle: the builder's tcp_nodelay applies only to listeners tonic binds itself,
+        // and without it a unary answer's frames wait for the client's delayed ACK (40 ms).
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         let server = tonic::transport::Server::builder()
-            .tcp_nodelay(true)
             .add_routes(routes.into())
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = stopped.await;

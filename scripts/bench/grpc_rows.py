@@ -1,11 +1,11 @@
-"""The gRPC rows of scripts/bench.sh: unary Execute of python `print(1)` over gRPC against the
+"""(Not named grpc.py: it would shadow the grpc package.) The gRPC rows of scripts/bench.sh: unary Execute of python `print(1)` over gRPC against the
 same request over HTTP, on one `localeval serve` with both listeners, in interleaved rounds
 (each round runs both, in a fresh random order, each on its kept-alive connection); and the
 idle memory the gRPC listener adds (RSS of a fresh server with and without
 `--grpc-listen`, alternating starts). Loopback only. Run with the benchmark venv's python
 (it has grpcio and grpcio-tools); merges its results into DIR/bench.json under "grpc".
 
-    grpc.py --localeval BIN --proto DIR --out DIR [--rounds N] [--starts N]
+    grpc_rows.py --localeval BIN --proto DIR --out DIR [--rounds N] [--starts N]
 """
 
 import argparse
