@@ -72,9 +72,25 @@ fn every_rpc_of_both_services_with_health_history_and_metrics() {
     if !ready("every_rpc") {
         return;
     }
-    let (server, grpc) = Server::start_grpc(&[]);
+    let audit = std::env::temp_dir().join(format!("localeval-grpc-audit-{}", std::process::id()));
+    let audit_arg = audit.to_string_lossy().into_owned();
+    let (server, grpc) = Server::start_grpc(&["--audit-log", &audit_arg]);
     client(&server, &grpc, "every_rpc", &[]);
     server.assert_no_sandbox_left();
+    // The audit log has a line per execution, named by its gRPC method.
+    let lines = std::fs::read_to_string(&audit).unwrap_or_default();
+    let _ = std::fs::remove_file(&audit);
+    for method in [
+        "/executor.CodeExecutor/Execute",
+        "/localeval.v1.Sandbox/Execute",
+        "/localeval.v1.Sandbox/ExecuteStream",
+        "/localeval.v1.Sandbox/Judge",
+    ] {
+        assert!(
+            lines.contains(method),
+            "no audit line for {method}:\n{lines}"
+        );
+    }
 }
 
 #[test]
