@@ -179,6 +179,8 @@ def token(c):
     expect_code(lambda: c.seed.Health(c.seed_pb.HealthRequest(), timeout=30),
                 grpc.StatusCode.UNAUTHENTICATED)
     assert c.execute(language="python", code="print(1)").stdout.data == b"1\n"
+    r = c.sandbox.Execute(request, timeout=30, metadata=[("x-api-key", c.args.token)])
+    assert r.stdout.data == b"1\n", r
     assert c.health() == "SERVING"
 
 
