@@ -282,3 +282,38 @@ impl Runner for InProcess {
         supervise::run_supervised(&self.host, spec, cancel, on_output)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The peer of a socket `RunCancel` holds sees end of file once it is cancelled.
+    fn peer_sees_eof(peer: std::os::fd::OwnedFd) -> bool {
+        let mut stream = std::os::unix::net::UnixStream::from(peer);
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        matches!(stream.read(&mut [0u8; 1]), Ok(0))
+    }
+
+    #[test]
+    fn cancelling_shuts_the_attached_run_socket_down() {
+        let (ours, theirs) = crate::sys::socketpair().unwrap();
+        let cancel = RunCancel::default();
+        cancel.attach(ours);
+        assert!(!cancel.is_cancelled());
+        cancel.cancel();
+        assert!(cancel.is_cancelled());
+        assert!(peer_sees_eof(theirs));
+    }
+
+    #[test]
+    fn a_socket_attached_after_the_cancel_is_shut_down_at_once() {
+        let (ours, theirs) = crate::sys::socketpair().unwrap();
+        let cancel = RunCancel::default();
+        cancel.cancel();
+        cancel.attach(ours);
+        assert!(peer_sees_eof(theirs));
+    }
+}

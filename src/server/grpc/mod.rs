@@ -99,12 +99,10 @@ impl Listener {
             stopping: AtomicBool::new(false),
         });
         let limit = state.config.body_limit;
-        let sandbox = SandboxServer::new(SandboxService(grpc.clone()))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(usize::MAX);
+        let sandbox =
+            SandboxServer::new(SandboxService(grpc.clone())).max_decoding_message_size(limit);
         let seed = CodeExecutorServer::new(CodeExecutorService(grpc.clone()))
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(usize::MAX);
+            .max_decoding_message_size(limit);
         // Both reflection versions: grpcurl asks v1 first, grpcio's client only v1alpha.
         let reflection = || {
             tonic_reflection::server::Builder::configure()
