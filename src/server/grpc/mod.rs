@@ -1,7 +1,7 @@
 //! **serve --grpc-listen**: the gRPC adapter. Its wire types ([`wire`], generated from
 //! proto/) become the same requests as HTTP's, and pass the same admission: the API token,
 //! the per-client rate limit, the pool and queue, the limits, then the audit log, the
-//! history and the metrics (docs/ARCHITECTURE.md: many protocols, one core).
+//! history and the metrics (docs/ARCHITECTURE.md "The pipeline").
 //!
 //! ```text
 //! TCP ─► h2 ─► admission (token, rate limit, metrics) ─► service ─► admit ─► pool ─► launcher
