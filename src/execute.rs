@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 
-use crate::jail::{JailReport, Runner, Stream};
+use crate::jail::{JailReport, RunCancel, Runner, Stream};
 use crate::outcome::{Outcome, Provenance, ReturnedFile, Verdict};
 use crate::plan::Plan;
 
@@ -14,9 +14,19 @@ pub fn execute(
     runner: &dyn Runner,
     on_output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Outcome {
+    execute_cancellable(plan, runner, &RunCancel::default(), on_output)
+}
+
+/// [`execute`], which `cancel` can end at any step (the outcome is then IE).
+pub fn execute_cancellable(
+    plan: &Plan,
+    runner: &dyn Runner,
+    cancel: &RunCancel,
+    on_output: &mut dyn FnMut(Stream, &[u8]),
+) -> Outcome {
     let compiled = match plan.compile_spec() {
         Some(spec) => {
-            let report = runner.run(&spec, &mut |_, _| {});
+            let report = runner.run_cancellable(&spec, cancel, &mut |_, _| {});
             if report.step.verdict != Verdict::Ok {
                 let provenance = provenance(plan, &report);
                 return Outcome::compile_failed(report.step, provenance);
@@ -29,7 +39,7 @@ pub fn execute(
         Some(report) => (Some(report.step), Some(report.files)),
         None => (None, None),
     };
-    let report = runner.run(&plan.run_spec(files), on_output);
+    let report = runner.run_cancellable(&plan.run_spec(files), cancel, on_output);
     let provenance = provenance(plan, &report);
     let mut returned: Vec<ReturnedFile> = report
         .files

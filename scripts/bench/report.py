@@ -40,7 +40,29 @@ def table(res):
             f(r.get("runs_per_s_c2"), "{:.0f}"), f(r.get("runs_per_s_c8"), "{:.0f}"),
             str(bad + r.get("bad_c2", 0) + r.get("bad_c8", 0)),
         ]) + " |")
+    g = res.get("grpc", {}).get("latency")
+    if g:
+        for key, label in [("grpc", "`localeval serve` gRPC `Sandbox.Execute` (python `print(1)`)"),
+                           ("grpc_seed", "`localeval serve` gRPC seed `CodeExecutor.Execute`")]:
+            r = g[key]
+            lines.append("| " + " | ".join([
+                "python3 -c 'print(1)'", label, "as the HTTP row",
+                f(r["median_ms"], "{:.2f}"), f(r["p90_ms"], "{:.2f}"),
+                f(r["x_http"], "{:.2f}×") + " (vs HTTP, same rounds)", f(r["plus_ms"], "{:+.2f}"),
+                "–", "–", "–", str(r["wrong"]),
+            ]) + " |")
     lines.append("")
+    if g:
+        h = g["http"]
+        lines.append(f"- gRPC rows: {g['grpc']['n']} interleaved rounds on one server with both listeners "
+                     f"(scripts/bench/grpc_rows.py); HTTP in the same rounds: median {h['median_ms']:.2f} ms, "
+                     f"p90 {h['p90_ms']:.2f} ms")
+    mem = res.get("grpc", {}).get("idle_memory")
+    if mem:
+        lines.append(f"- gRPC listener idle memory: RSS {mem['without_kb'] / 1024:.1f} MB without, "
+                     f"{mem['with_kb'] / 1024:.1f} MB with `--grpc-listen` "
+                     f"({mem['added_kb'] / 1024:+.2f} MB; median of {mem['starts']} fresh starts each, "
+                     f"{mem['settle_s']:.0f} s after listening)")
     http = [r for r in res["rows"] if r["key"].endswith("/http")]
     for r in http:
         if "wrk_p50_ms_c2" in r:

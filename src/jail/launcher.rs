@@ -17,7 +17,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
 use super::supervise::{self, Sandbox};
-use super::{Host, JailError, JailReport, Runner, SandboxShape, SetupError, Stream};
+use super::{Host, JailError, JailReport, RunCancel, Runner, SandboxShape, SetupError, Stream};
 use crate::limits::Limits;
 use crate::outcome::StepOutcome;
 use crate::plan::JailSpec;
@@ -118,8 +118,13 @@ impl Launcher {
     fn try_run(
         &self,
         spec: &JailSpec,
+        cancel: Option<&RunCancel>,
         on_output: &mut dyn FnMut(Stream, &[u8]),
     ) -> Result<JailReport, String> {
+        if cancel.is_some_and(RunCancel::is_cancelled) {
+            // Before the launcher hears of it: no supervisor, no sandbox.
+            return Err(RunCancel::MESSAGE.to_string());
+        }
         let (ours, theirs) = sys::socketpair().map_err(|e| e.to_string())?;
         let shape = postcard::to_stdvec(&SandboxShape::of(spec)).map_err(|e| e.to_string())?;
         {
@@ -138,12 +143,28 @@ impl Launcher {
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let registered = sys::dup_cloexec(ours.as_raw_fd()).map_err(|e| e.to_string())?;
+        let cancellable = match cancel {
+            Some(_) => Some(sys::dup_cloexec(ours.as_raw_fd()).map_err(|e| e.to_string())?),
+            None => None,
+        };
         self.inner
             .in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((id, registered));
+        if let (Some(cancel), Some(socket)) = (cancel, cancellable) {
+            cancel.attach(socket);
+        }
         let result = exchange(UnixStream::from(ours), spec, on_output);
+        if let Some(cancel) = cancel {
+            cancel.detach();
+        }
+        let result = match result {
+            Err(_) if cancel.is_some_and(RunCancel::is_cancelled) => {
+                Err(RunCancel::MESSAGE.to_string())
+            }
+            other => other,
+        };
         self.inner
             .in_flight
             .lock()
@@ -184,9 +205,24 @@ fn exchange(
 
 impl Runner for Launcher {
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport {
-        match self.try_run(spec, on_output) {
+        self.report(spec, self.try_run(spec, None, on_output))
+    }
+
+    fn run_cancellable(
+        &self,
+        spec: &JailSpec,
+        cancel: &RunCancel,
+        on_output: &mut dyn FnMut(Stream, &[u8]),
+    ) -> JailReport {
+        self.report(spec, self.try_run(spec, Some(cancel), on_output))
+    }
+}
+
+impl Launcher {
+    fn report(&self, spec: &JailSpec, result: Result<JailReport, String>) -> JailReport {
+        match result {
             Ok(report) => report,
-            // The run never reached a supervisor.
+            // The run never reached a supervisor, or it was cancelled.
             Err(message) => JailReport {
                 step: StepOutcome::internal_error(message),
                 files: Vec::new(),
@@ -366,7 +402,12 @@ fn supervisor_main(run_socket: OwnedFd, host: &Host, built: Option<Sandbox>) -> 
         };
         match ok.then(|| postcard::from_bytes(&body).ok()).flatten() {
             Some(spec) => spec,
-            None => sys::exit_now(1),
+            // The client went away before its spec came (cancelled, or the server stopped):
+            // a sandbox built ahead is torn down (the drop), not left behind.
+            None => {
+                drop(built);
+                sys::exit_now(1)
+            }
         }
     };
     let mut writer = stream.try_clone().unwrap_or_else(|_| sys::exit_now(1));

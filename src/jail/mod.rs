@@ -41,6 +41,68 @@ pub trait Runner {
     /// it is produced. Never fails: a sandbox that cannot be built is a report with the
     /// verdict IE.
     fn run(&self, spec: &JailSpec, on_output: &mut dyn FnMut(Stream, &[u8])) -> JailReport;
+
+    /// [`Runner::run`], which `cancel` can end early: the sandbox is killed and cleaned up
+    /// and the report is IE. A runner that cannot be cancelled (the default) ignores it.
+    fn run_cancellable(
+        &self,
+        spec: &JailSpec,
+        _cancel: &RunCancel,
+        on_output: &mut dyn FnMut(Stream, &[u8]),
+    ) -> JailReport {
+        self.run(spec, on_output)
+    }
+}
+
+/// Ends one run from another thread (a gRPC client that went away or whose deadline
+/// passed). The launcher attaches the run's socket while the run is in flight; cancelling
+/// shuts that socket down, which the supervisor sees as its client hanging up: it kills the
+/// sandbox and cleans up (jail/launcher.rs), exactly as at shutdown.
+#[derive(Debug, Default)]
+pub struct RunCancel {
+    state: std::sync::Mutex<CancelState>,
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    cancelled: bool,
+    socket: Option<std::os::fd::OwnedFd>,
+}
+
+impl RunCancel {
+    /// The error of a run that was cancelled.
+    pub const MESSAGE: &'static str =
+        "the run was cancelled: its client went away or its deadline passed";
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CancelState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Cancels the run in flight, if any, and every later one through this handle.
+    pub fn cancel(&self) {
+        let mut state = self.state();
+        state.cancelled = true;
+        if let Some(socket) = &state.socket {
+            crate::sys::shutdown_socket(socket);
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.state().cancelled
+    }
+
+    /// The run's socket while it is in flight (shut down at once when already cancelled).
+    pub(crate) fn attach(&self, socket: std::os::fd::OwnedFd) {
+        let mut state = self.state();
+        if state.cancelled {
+            crate::sys::shutdown_socket(&socket);
+        }
+        state.socket = Some(socket);
+    }
+
+    pub(crate) fn detach(&self) {
+        self.state().socket = None;
+    }
 }
 
 /// What a sandbox is built from before its run is known: the root filesystem and the sizes
@@ -218,5 +280,40 @@ impl Runner for InProcess {
         use std::os::fd::AsRawFd;
         let cancel = self.cancel.as_ref().map(|fd| fd.as_raw_fd());
         supervise::run_supervised(&self.host, spec, cancel, on_output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The peer of a socket `RunCancel` holds sees end of file once it is cancelled.
+    fn peer_sees_eof(peer: std::os::fd::OwnedFd) -> bool {
+        let mut stream = std::os::unix::net::UnixStream::from(peer);
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        matches!(stream.read(&mut [0u8; 1]), Ok(0))
+    }
+
+    #[test]
+    fn cancelling_shuts_the_attached_run_socket_down() {
+        let (ours, theirs) = crate::sys::socketpair().unwrap();
+        let cancel = RunCancel::default();
+        cancel.attach(ours);
+        assert!(!cancel.is_cancelled());
+        cancel.cancel();
+        assert!(cancel.is_cancelled());
+        assert!(peer_sees_eof(theirs));
+    }
+
+    #[test]
+    fn a_socket_attached_after_the_cancel_is_shut_down_at_once() {
+        let (ours, theirs) = crate::sys::socketpair().unwrap();
+        let cancel = RunCancel::default();
+        cancel.cancel();
+        cancel.attach(ours);
+        assert!(peer_sees_eof(theirs));
     }
 }

@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long, env = "LOCALEVAL_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// Also serve gRPC (proto/, README "gRPC") on this address; off by default.
+    #[arg(long, env = "LOCALEVAL_GRPC_LISTEN")]
+    pub grpc_listen: Option<SocketAddr>,
     /// API token every request must carry (`Authorization: Bearer TOKEN` or `X-API-Key`).
     #[arg(long, env = "LOCALEVAL_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -78,6 +81,8 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<SocketAddr>,
+    /// The gRPC listener (none by default).
+    pub grpc_listen: Option<SocketAddr>,
     pub token: Option<String>,
     #[serde(default)]
     pub insecure_no_auth: bool,
@@ -216,6 +221,8 @@ pub enum AuditSink {
 #[derive(Clone, Debug, Serialize)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// `None`: no gRPC listener.
+    pub grpc_listen: Option<SocketAddr>,
     #[serde(skip)]
     pub token: Option<String>,
     pub insecure_no_auth: bool,
@@ -343,11 +350,14 @@ impl ServerConfig {
             .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address"));
         let token = args.token.clone().or(file.token).filter(|t| !t.is_empty());
         let insecure_no_auth = args.insecure_no_auth || file.insecure_no_auth;
-        if !listen.ip().is_loopback() && token.is_none() && !insecure_no_auth {
-            return Err(ServerError::Config(format!(
-                "refusing to listen on {listen} (not a loopback address) without an API token: \
-                 give --token (or LOCALEVAL_TOKEN), or --insecure-no-auth to run without one"
-            )));
+        let grpc_listen = args.grpc_listen.or(file.grpc_listen);
+        for addr in std::iter::once(listen).chain(grpc_listen) {
+            if !addr.ip().is_loopback() && token.is_none() && !insecure_no_auth {
+                return Err(ServerError::Config(format!(
+                    "refusing to listen on {addr} (not a loopback address) without an API token: \
+                     give --token (or LOCALEVAL_TOKEN), or --insecure-no-auth to run without one"
+                )));
+            }
         }
 
         let maxima = limits_from(Limits::DEFAULT_MAXIMA, &file.limits.max, "limits.max")?;
@@ -482,6 +492,7 @@ impl ServerConfig {
 
         Ok(ServerConfig {
             listen,
+            grpc_listen,
             token,
             insecure_no_auth,
             catalog: args.catalog.clone().or(file.catalog),

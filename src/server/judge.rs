@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::jail::Runner;
+use crate::jail::{RunCancel, Runner};
 use crate::outcome::{StepOutcome, Verdict};
 use crate::plan::Plan;
 
@@ -181,6 +181,7 @@ pub fn judge(
     plan: &Plan,
     request: &JudgeRequest,
     runner: &dyn Runner,
+    cancel: &RunCancel,
 ) -> JudgeResponse {
     let tolerance = request
         .float_tolerance
@@ -203,7 +204,7 @@ pub fn judge(
     let mut compiled = None;
     let mut compile = None;
     if let Some(spec) = plan.compile_spec() {
-        let report = runner.run(&spec, &mut |_, _| {});
+        let report = runner.run_cancellable(&spec, cancel, &mut |_, _| {});
         let verdict = report.step.verdict;
         compile = Some(report.step);
         if verdict != Verdict::Ok {
@@ -238,7 +239,7 @@ pub fn judge(
         }
         let mut spec = plan.run_spec(compiled.clone());
         spec.stdin = test.stdin.as_bytes().to_vec();
-        let report = runner.run(&spec, &mut |_, _| {});
+        let report = runner.run_cancellable(&spec, cancel, &mut |_, _| {});
         let step = report.step;
         let matched = step.verdict == Verdict::Ok
             && !step.stdout.truncated

@@ -19,6 +19,14 @@ pub struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GrpcLabels {
+    /// `/package.Service/Method`.
+    pub method: String,
+    /// The gRPC status code (0 = OK).
+    pub code: i32,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ExecutionLabels {
     pub language: String,
     pub verdict: String,
@@ -35,6 +43,7 @@ pub struct JsonCounters {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
+    grpc_requests: Family<GrpcLabels, Counter>,
     executions: Family<ExecutionLabels, Counter>,
     execution_seconds: Histogram,
     pub queue_depth: Gauge,
@@ -54,6 +63,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("localeval");
         let requests = Family::<RequestLabels, Counter>::default();
+        let grpc_requests = Family::<GrpcLabels, Counter>::default();
         let executions = Family::<ExecutionLabels, Counter>::default();
         let execution_seconds = Histogram::new([
             0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -64,6 +74,11 @@ impl Metrics {
             "http_requests",
             "HTTP requests by route and status",
             requests.clone(),
+        );
+        registry.register(
+            "grpc_requests",
+            "gRPC calls by method and status code",
+            grpc_requests.clone(),
         );
         registry.register(
             "executions",
@@ -88,6 +103,7 @@ impl Metrics {
         Metrics {
             registry,
             requests,
+            grpc_requests,
             executions,
             execution_seconds,
             queue_depth,
@@ -107,6 +123,20 @@ impl Metrics {
             .inc();
         self.total_requests.fetch_add(1, Ordering::Relaxed);
         if status >= 400 {
+            self.total_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A gRPC call; the older JSON counters count it as a request (an error unless OK).
+    pub fn record_grpc(&self, method: &str, code: i32) {
+        self.grpc_requests
+            .get_or_create(&GrpcLabels {
+                method: method.to_string(),
+                code,
+            })
+            .inc();
+        self.total_requests.fetch_add(1, Ordering::Relaxed);
+        if code != 0 {
             self.total_errors.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -149,10 +179,12 @@ mod tests {
         m.record_request("/execute", 200);
         m.record_request("/execute", 400);
         m.record_execution("python", "OK", 0.2);
+        m.record_grpc("/localeval.v1.Sandbox/Execute", 0);
+        m.record_grpc("/localeval.v1.Sandbox/Execute", 3);
         let c = m.counters();
         assert_eq!(
             (c.total_requests, c.total_errors, c.total_executions),
-            (2, 1, 1)
+            (4, 2, 1)
         );
         let text = m.encode();
         assert!(
@@ -161,6 +193,10 @@ mod tests {
         );
         assert!(text.contains(r#"localeval_executions_total{language="python",verdict="OK"} 1"#));
         assert!(text.contains("localeval_execution_duration_seconds_bucket"));
+        assert!(
+            text.contains(r#"localeval_grpc_requests_total{method="/localeval.v1.Sandbox/Execute",code="3"} 1"#),
+            "{text}"
+        );
         assert!(text.contains("localeval_running_sandboxes"));
     }
 }

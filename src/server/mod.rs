@@ -11,6 +11,7 @@
 pub mod config;
 pub mod console;
 pub mod evals;
+pub mod grpc;
 pub mod history;
 pub mod http;
 pub mod judge;
@@ -335,23 +336,30 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// Whether a request's headers carry the API token, or none is configured (HTTP headers
+/// and gRPC metadata alike).
+pub fn token_accepted(state: &AppState, headers: &HeaderMap) -> bool {
+    match &state.config.token {
+        // Comparing digests keeps the comparison's time independent of where they differ.
+        Some(expected) => {
+            presented_token(headers).is_some_and(|given| digest(given) == digest(expected))
+        }
+        None => true,
+    }
+}
+
 /// Every request must carry the API token when one is configured.
 pub async fn require_token(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    if let Some(expected) = &state.config.token {
-        // Comparing digests keeps the comparison's time independent of where they differ.
-        let ok = presented_token(request.headers())
-            .is_some_and(|given| digest(given) == digest(expected));
-        if !ok {
-            let mut response = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing or wrong API token: send Authorization: Bearer <token>",
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
+    if !token_accepted(&state, request.headers()) {
+        let mut response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong API token: send Authorization: Bearer <token>",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
     }
     next.run(request).await
 }
@@ -388,7 +396,11 @@ async fn shutdown_signal() {
 
 /// Serves until SIGINT/SIGTERM on an already bound listener; returns once in-flight
 /// executions have finished or the grace period is over.
-pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(), ServerError> {
+pub async fn run(
+    state: Shared,
+    listener: tokio::net::TcpListener,
+    grpc: Option<&grpc::Listener>,
+) -> Result<(), ServerError> {
     let app = routes::router(state.clone());
     let grace = state.config.shutdown_grace;
     let signalled = Arc::new(tokio::sync::Notify::new());
@@ -410,6 +422,9 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
     });
     let deadline = async {
         signalled.notified().await;
+        if let Some(grpc) = grpc {
+            grpc.stopping().await;
+        }
         let deadline = tokio::time::Instant::now() + grace;
         tokio::time::sleep_until(deadline).await;
         deadline
@@ -420,6 +435,10 @@ pub async fn run(state: Shared, listener: tokio::net::TcpListener) -> Result<(),
         _ = &mut deadline => Some(()),
     };
     forgetter.abort();
+    if let Some(grpc) = grpc {
+        // Again, for when the HTTP side finished before the deadline future saw the signal.
+        grpc.stopping().await;
+    }
     // Evaluations stop where they are (their results are stored; they resume later).
     state.evals.abort_all();
     state.pool.close();
@@ -497,9 +516,23 @@ fn serve_with(
         // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
         println!("localeval listening on http://{local}");
         tracing::info!(%local, "listening");
+        let grpc = match state.config.grpc_listen {
+            Some(addr) => {
+                let listener = grpc::bind(addr).await?;
+                let local = listener.local_addr().map_err(|source| ServerError::Io {
+                    what: "reading the bound gRPC address",
+                    source,
+                })?;
+                // As above, for the gRPC port (with --grpc-listen 127.0.0.1:0).
+                println!("localeval gRPC listening on {local}");
+                tracing::info!(%local, "gRPC listening");
+                Some(grpc::Listener::start(state.clone(), listener).await?)
+            }
+            None => None,
+        };
         notify::ready(local);
         let watchdog = notify::spawn_watchdog();
-        run(state.clone(), listener).await?;
+        run(state.clone(), listener, grpc.as_ref()).await?;
         if let Some(w) = watchdog {
             w.abort();
         }
@@ -511,6 +544,10 @@ fn serve_with(
             while state.pool.running() > 0 && tokio::time::Instant::now() < until {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
+        }
+        if let Some(grpc) = grpc {
+            // Calls whose runs just ended send their answers; then the listener closes.
+            grpc.stop(Duration::from_secs(5)).await;
         }
         Ok::<(), ServerError>(())
     })?;

@@ -25,6 +25,8 @@ pub enum WireError {
     BadBase64 { name: String, why: String },
     #[error("the request has no language")]
     NoLanguage,
+    #[error("{field}: unknown value {value}")]
+    UnknownValue { field: &'static str, value: String },
 }
 
 /// A JSON error body: `{"error": "..."}`, as the older services sent.

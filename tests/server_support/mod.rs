@@ -19,6 +19,27 @@ impl Server {
     /// `localeval serve --listen 127.0.0.1:0 ARGS` (rate limiting off and the audit log off
     /// unless ARGS say otherwise), once it listens.
     pub fn start(args: &[&str]) -> Server {
+        Server::spawn(args, 1).0
+    }
+
+    /// [`Server::start`] with `--grpc-listen 127.0.0.1:0`; also the gRPC address (from the
+    /// server's second line of output).
+    pub fn start_grpc(args: &[&str]) -> (Server, String) {
+        let args: Vec<&str> = ["--grpc-listen", "127.0.0.1:0"]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let (server, lines) = Server::spawn(&args, 2);
+        let grpc = lines[1]
+            .trim()
+            .strip_prefix("localeval gRPC listening on ")
+            .unwrap_or_else(|| panic!("unexpected second line from localeval serve: {lines:?}"))
+            .to_string();
+        (server, grpc)
+    }
+
+    /// Starts the server and reads its first `lines` lines of output; the rest is drained.
+    fn spawn(args: &[&str], lines: usize) -> (Server, Vec<String>) {
         let mut command = Command::new(env!("CARGO_BIN_EXE_localeval"));
         command.args(["serve", "--listen", "127.0.0.1:0"]);
         if !args.contains(&"--rate-limit") {
@@ -39,23 +60,31 @@ impl Server {
         let stdout = child.stdout.take().expect("piped");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            let mut reader = BufReader::new(stdout);
+            let mut read = Vec::new();
+            for _ in 0..lines {
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                read.push(line);
+            }
+            let _ = tx.send(read);
+            // Kept open: a server writing to a closed pipe would fail.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let line = rx
+        let read = rx
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("localeval serve {args:?} did not start listening"));
-        let base = line
+        let base = read[0]
             .trim()
             .strip_prefix("localeval listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from localeval serve: {line:?}"))
+            .unwrap_or_else(|| panic!("unexpected first line from localeval serve: {read:?}"))
             .to_string();
-        Server {
+        let server = Server {
             child: Some(child),
             base,
             pid,
-        }
+        };
+        (server, read)
     }
 
     pub fn url(&self, path: &str) -> String {

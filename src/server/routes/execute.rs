@@ -12,9 +12,9 @@ use axum::Json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::jail::Stream;
+use crate::jail::{RunCancel, Stream};
 use crate::outcome::Outcome;
-use crate::plan::{plan, Plan};
+use crate::plan::{plan, ExecRequest, Plan};
 use crate::server::history::{now_ms, AuditLine, ExecutionSummary};
 use crate::server::pool::Slot;
 use crate::server::wire::{ErrorBody, ExecuteErrorBody, ExecuteRequest, ExecuteResponse};
@@ -38,7 +38,11 @@ pub struct Admitted {
 
 /// Lowers a request into a plan and waits for a slot (in the bounded queue).
 pub async fn admit(state: &Shared, request: &ExecuteRequest) -> Result<Admitted, ApiError> {
-    let exec = request.to_exec_request()?;
+    admit_exec(state, request.to_exec_request()?).await
+}
+
+/// [`admit`] for a request already in the library's terms.
+pub async fn admit_exec(state: &Shared, exec: ExecRequest) -> Result<Admitted, ApiError> {
     let plan = plan(&exec, &state.policy)?;
     let slot = state.pool.acquire().await?;
     Ok(Admitted {
@@ -70,6 +74,19 @@ pub async fn run_admitted(
     client: &str,
     output: Option<UnboundedSender<(Stream, Vec<u8>)>>,
 ) -> Result<ExecuteResponse, ApiError> {
+    run_admitted_cancellable(state, admitted, endpoint, client, output, Arc::default()).await
+}
+
+/// [`run_admitted`], which `cancel` can end early (its sandbox killed, the outcome IE, the
+/// slot freed); the cancelled run is still counted, audited and kept in the history.
+pub async fn run_admitted_cancellable(
+    state: &Shared,
+    admitted: Admitted,
+    endpoint: &str,
+    client: &str,
+    output: Option<UnboundedSender<(Stream, Vec<u8>)>>,
+    cancel: Arc<RunCancel>,
+) -> Result<ExecuteResponse, ApiError> {
     let Admitted {
         plan,
         slot,
@@ -83,7 +100,7 @@ pub async fn run_admitted(
     let outcome: Outcome = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let _hold = hold;
-        crate::execute::execute(&plan, &*runner, &mut |stream, bytes| {
+        crate::execute::execute_cancellable(&plan, &*runner, &cancel, &mut |stream, bytes| {
             if let Some(tx) = &output {
                 // The receiver may be gone (client disconnected): the run goes on.
                 let _ = tx.send((stream, bytes.to_vec()));

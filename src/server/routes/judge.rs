@@ -1,10 +1,12 @@
 //! `POST /api/v1/judge`: compile once, run N test cases, per-test verdicts.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, State};
 use axum::Json;
 
+use crate::jail::RunCancel;
 use crate::limits::LimitRequest;
 use crate::plan::{plan, ExecRequest};
 use crate::server::history::{now_ms, AuditLine, ExecutionSummary};
@@ -30,6 +32,21 @@ pub async fn judge(
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     ApiJson(request): ApiJson<JudgeRequest>,
 ) -> Result<Json<JudgeResponse>, ApiError> {
+    let client = client.ip().to_string();
+    judge_request(&state, request, &client, "/api/v1/judge", Arc::default())
+        .await
+        .map(Json)
+}
+
+/// A judge request of any protocol, from its checks to the history: `endpoint` names it in
+/// the audit log and the history; `cancel` ends its runs early.
+pub async fn judge_request(
+    state: &Shared,
+    request: JudgeRequest,
+    client: &str,
+    endpoint: &str,
+    cancel: Arc<RunCancel>,
+) -> Result<JudgeResponse, ApiError> {
     if request.tests.is_empty() {
         return Err(ApiError::bad_request("tests cannot be empty"));
     }
@@ -73,11 +90,11 @@ pub async fn judge(
     let judge_id = id.clone();
     let started = Instant::now();
     let run_limits = plan.run.limits;
-    let hold = super::execute::hold_root(&state, &plan)?;
+    let hold = super::execute::hold_root(state, &plan)?;
     let response = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let _hold = hold;
-        run_judge(judge_id, &plan, &request, &*runner)
+        run_judge(judge_id, &plan, &request, &*runner, &cancel)
     })
     .await
     .map_err(|e| ApiError::internal(format!("the judge task failed: {e}")))?;
@@ -93,12 +110,11 @@ pub async fn judge(
             .record_execution(&language, verdict, test.time_ms as f64 / 1000.0);
     }
     let hash = code_sha256(&exec.code.unwrap_or_default());
-    let client = client.ip().to_string();
     state.audit.write(&AuditLine {
         ts_ms: now_ms(),
         execution_id: &id,
-        endpoint: "/api/v1/judge",
-        client: &client,
+        endpoint,
+        client,
         language: &language,
         code_sha256: &hash,
         verdict: &response.verdict,
@@ -108,8 +124,8 @@ pub async fn judge(
     let summary = ExecutionSummary {
         execution_id: id,
         created_at_ms: now_ms(),
-        endpoint: "/api/v1/judge".into(),
-        client,
+        endpoint: endpoint.to_string(),
+        client: client.to_string(),
         language,
         verdict: response.verdict.clone(),
         code_sha256: hash,
@@ -121,6 +137,6 @@ pub async fn judge(
             .max()
             .unwrap_or(0),
     };
-    record_history(&state, summary, &response).await;
-    Ok(Json(response))
+    record_history(state, summary, &response).await;
+    Ok(response)
 }
