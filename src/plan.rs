@@ -516,7 +516,10 @@ pub fn java_names(source: &str) -> JavaNames {
         .find(|t| t.1 && t.2)
         .or_else(|| types.iter().find(|t| t.2))
         .map(|t| t.0.clone())
-        .or_else(|| public_class.clone());
+        .or_else(|| public_class.clone())
+        // No `main` anywhere: name the first type, so that java's error names the class
+        // the program declares ("Main method not found in class X"), not a `Main` it lacks.
+        .or_else(|| types.first().map(|t| t.0.clone()));
     JavaNames {
         public_class,
         main_class,
