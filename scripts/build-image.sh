@@ -13,6 +13,8 @@
 #
 # VARIANT: full   every catalog language's toolchain (rootfs/catalog.toml "packages")
 #          python python3 and bash only (the slim one)
+# Both have ca-certificates: the model backends' HTTP client loads the system store even
+# for plain-HTTP Ollama, and image pulls over https need it.
 #
 # The image: Debian bookworm (mmdebstrap, minbase) plus the packages, then one layer with
 # /usr/local/bin/localeval, /etc/localeval/config.toml (deploy/container/config.toml) and
@@ -65,8 +67,9 @@ created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 # The Debian packages of a variant.
 packages() {
     case $1 in
-    full) sed -n 's/^packages *= *\[\(.*\)\]/\1/p' "$repo/rootfs/catalog.toml" | tr -d '",' | tr ' ' '\n' ;;
-    python) printf '%s\n' python3 bash coreutils ;;
+    full) sed -n 's/^packages *= *\[\(.*\)\]/\1/p' "$repo/rootfs/catalog.toml" | tr -d '",' | tr ' ' '\n'
+        echo ca-certificates ;;
+    python) printf '%s\n' python3 bash coreutils ca-certificates ;;
     *) die "unknown variant $1 (full or python)" ;;
     esac | awk 'NF' | sort -u
 }
@@ -147,6 +150,7 @@ build() {
     if command -v objcopy >/dev/null; then objcopy --strip-debug "$app/usr/local/bin/localeval"; fi
     install -D -m 0644 "$repo/data/problems.json" "$app/usr/share/localeval/data/problems.json"
     install -D -m 0644 "$repo/deploy/container/config.toml" "$app/etc/localeval/config.toml"
+    install -D -m 0755 "$repo/deploy/container/healthcheck" "$app/usr/local/bin/localeval-healthcheck"
     install -D -m 0644 "$CACHE/packages-$variant.txt" "$app/usr/share/localeval/packages.txt"
     install -d -m 0755 "$app/var/lib/localeval"
     repro_tar "$app" "$app.tar"

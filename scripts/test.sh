@@ -19,6 +19,10 @@ cargo build --release --locked --all-targets
 echo "== cargo test"
 cargo test --release --locked -- --test-threads="${LOCALEVAL_TEST_THREADS:-2}"
 
+echo "== deployment: the container image under podman, compose with Ollama (tests/deploy/)"
+bash tests/deploy/container.sh
+bash tests/deploy/compose.sh
+
 if [ -f scripts/vm-test.sh ]; then
   echo "== cgroup v2 VM test"
   bash scripts/vm-test.sh target/release/localeval

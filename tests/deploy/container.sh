@@ -25,7 +25,7 @@ for tool in podman skopeo umoci mmdebstrap docker-registry runuser newuidmap sli
     command -v "$tool" >/dev/null || skip "$tool is missing (scripts/setup.sh --tests installs it)"
 done
 if [ -z "${DEPLOY_TIMEBOXED:-}" ]; then
-    DEPLOY_TIMEBOXED=1 exec timeout -k 20 "${LOCALEVAL_DEPLOY_TIMEOUT:-1500}" "$0" "$@"
+    DEPLOY_TIMEBOXED=1 exec timeout -k 20 "${LOCALEVAL_DEPLOY_TIMEOUT:-1500}" bash "$0" "$@"
 fi
 
 variants=${LOCALEVAL_DEPLOY_VARIANTS:-python}
