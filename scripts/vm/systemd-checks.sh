@@ -112,6 +112,42 @@ sleep 12
 check root.watchdog shows root localeval "MainPID=$pid_before" NRestarts=0 Result=success
 check root.doctor-delegated sh -c 'systemd-run -q -p Delegate=yes --wait --pipe localeval doctor --json > /tmp/d.json; jq .delegation /tmp/d.json; jq -e ".delegation.delegated == true and .delegation.manager == \"systemd-system\" and .delegation.advice == []" /tmp/d.json'
 check root.doctor-not-delegated sh -c 'systemd-run -q -p Delegate=no --wait --pipe localeval doctor --json > /tmp/d.json; jq .delegation /tmp/d.json; jq -e ".delegation.delegated == false and (.delegation.advice[0] | contains(\"Delegate=yes\"))" /tmp/d.json'
+# Each hardening option the unit leaves out, tried one at a time on top of the unit: the
+# comment in deploy/systemd/localeval.service gives each one's reason, and this is the
+# proof. "breaks" options must make a bash run fail (or the service not start); "works"
+# ones must not (none left out is expected to work: a pass there means the unit can keep
+# it, and this check fails to say so).
+try_option() { # OPTION=VALUE EXPECT(breaks|works)
+    local opt=$1 expect=$2 verdict
+    printf '[Service]\n%s\n' "$opt" > /etc/systemd/system/localeval.service.d/try.conf
+    systemctl daemon-reload
+    if systemctl restart localeval 2>&1 && wait_http http://127.0.0.1:8080 > /dev/null; then
+        curl -s --max-time 60 -H 'Content-Type: application/json' \
+            -d '{"language":"bash","code":"echo hardened","timeout_seconds":20}' \
+            http://127.0.0.1:8080/api/v1/execute > /tmp/try.json
+        # "OK" only when the run worked with its memory and pids still in a cgroup v2.
+        verdict=$(jq -r '(if .verdict == "OK" and .localeval.provenance.enforced.memory == "cgroup-v2"
+                and .localeval.provenance.enforced.pids == "cgroup-v2" then "OK" else "NOT-OK" end)
+            + " verdict=" + .verdict + " memory=" + (.localeval.provenance.enforced.memory // "?")
+            + " " + (.localeval.error // .stdout // "" | tostring)' /tmp/try.json 2>/dev/null)
+    else
+        verdict="service did not start: $(journalctl -u localeval -o cat --no-pager -n 3 | tr '\n' ' ')"
+    fi
+    rm -f /etc/systemd/system/localeval.service.d/try.conf
+    echo "$opt: $verdict"
+    case $expect in
+    breaks) [ "${verdict%% *}" != OK ] ;;
+    works) [ "${verdict%% *}" = OK ] ;;
+    esac
+}
+for opt in ProtectHostname=yes RestrictNamespaces=yes ProtectControlGroups=yes \
+    ProtectKernelTunables=yes ProtectKernelLogs=yes ProtectProc=invisible ProcSubset=pid \
+    SystemCallFilter=@system-service PrivateDevices=yes; do
+    check "root.hardening-left-out.${opt%%=*}" try_option "$opt" breaks
+done
+systemctl daemon-reload
+systemctl restart localeval
+check root.hardening-back wait_http http://127.0.0.1:8080
 systemctl stop localeval
 check root.stopped sh -c 'journalctl -u localeval -o cat --no-pager | grep "SIGTERM: shutting down"'
 check root.stopped-cleanly shows root localeval ActiveState=inactive Result=success
