@@ -5,6 +5,10 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 passed=0
 failed=0
 t_start=$(date +%s)
+# One time for every build of a run (scripts/build-image.sh takes the last commit's time
+# otherwise, and a commit during a run would change the root tarball's cache key).
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 1700000000)}
+export SOURCE_DATE_EPOCH
 
 say() { printf '%s: %s\n' "$suite" "$*" >&2; }
 
