@@ -33,6 +33,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The console's browser test (tests/console_browser.rs) drives Debian's chromium with
+# Selenium, pinned, in a venv under target/ (nothing installed into the system Python).
+if [ "$want_tests" = 1 ]; then
+  selenium_version=4.38.0
+  venv=target/console-venv
+  if ! "$venv/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$selenium_version')" 2>/dev/null; then
+    echo "setup: selenium $selenium_version in $venv"
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "selenium==$selenium_version"
+  fi
+fi
+
 # A Rust toolchain to build localeval itself.
 if ! command -v cargo >/dev/null 2>&1; then
   if [ -x "$HOME/.cargo/bin/cargo" ]; then

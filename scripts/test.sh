@@ -19,6 +19,11 @@ cargo build --release --locked --all-targets
 echo "== cargo test"
 cargo test --release --locked -- --test-threads="${LOCALEVAL_TEST_THREADS:-2}"
 
+echo "== OpenAPI: openapi-spec-validator and schemathesis against a loopback server"
+# About 40 s for 200 examples per operation on 2 cores, plus about 35 s the first time
+# (the pip install into target/openapi-venv); at most OPENAPI_CHECK_TIMEOUT (600 s).
+bash scripts/openapi-check.sh target/release/localeval
+
 echo "== deployment: the container image under podman, compose with Ollama (tests/deploy/)"
 bash tests/deploy/container.sh
 bash tests/deploy/compose.sh

@@ -275,3 +275,83 @@ fn bad_requests_are_4xx_with_process_status_error() {
         (400, json!({"error": "unsupported language: cobol"}))
     );
 }
+
+/// The deliberate differences from NVIDIA's server (README, "Compatibility"), each one an
+/// answer NVIDIA's clients accept too.
+#[test]
+fn the_deliberate_differences_from_nvidias_server() {
+    let Some(s) = server() else { return };
+    let send = |content_type: Option<&str>, body: &str| {
+        let mut request = client().post(s.url("/execute")).body(body.to_string());
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let response = request.send().unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().unwrap(),
+        )
+    };
+    // NVIDIA answers 400 "Request must be JSON" unless the type is application/json; localeval
+    // reads a JSON body whatever its type (`curl -d` without `-H` sends a form type). The
+    // non-JSON text NVIDIA's suites send as text/plain is still a 400.
+    let body = r#"{"generated_code": "print('typed')", "timeout": 10, "language": "python"}"#;
+    for content_type in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let (status, r) = send(content_type, body);
+        assert_eq!(status, 200, "{content_type:?}: {r}");
+        assert_eq!(r["process_status"], "completed", "{r}");
+        assert_eq!(r["stdout"], "typed\n", "{r}");
+    }
+    let (status, r) = send(Some("text/plain"), "This is not JSON");
+    assert_eq!((status, r["process_status"].as_str()), (400, Some("error")));
+    // No `language`: python (NVIDIA's server before 39b98aef2 did the same; after, a 400).
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"generated_code": "import sys; print(sys.version_info[0])", "timeout": 10}),
+    );
+    assert_eq!((status, r["stdout"].as_str()), (200, Some("3\n")), "{r}");
+    // `timeout` is required with `generated_code` only; the seeds' requests may leave it out.
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"language": "python", "source_code": "print('no timeout')"}),
+    );
+    assert_eq!(
+        (status, r["stdout"].as_str()),
+        (200, Some("no timeout\n")),
+        "{r}"
+    );
+    // Every catalog language runs (NVIDIA: "Only python execution is supported").
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"generated_code": "echo from bash", "timeout": 10, "language": "bash"}),
+    );
+    assert_eq!(
+        (status, r["process_status"].as_str(), r["stdout"].as_str()),
+        (200, Some("completed"), Some("from bash\n")),
+        "{r}"
+    );
+    // A timeout keeps what the program printed (NVIDIA: stdout "", stderr "Timed out\n").
+    let (status, r) = post(
+        &s,
+        "/execute",
+        &json!({"generated_code": "import time\nprint('before', flush=True)\ntime.sleep(5)",
+                "timeout": 1, "language": "python"}),
+    );
+    assert_eq!(
+        (status, r["process_status"].as_str(), r["stdout"].as_str()),
+        (200, Some("timeout"), Some("before\n")),
+        "{r}"
+    );
+    // Each call starts in an empty /workspace (NVIDIA's server keeps its working directory
+    // between calls; persistent workspaces come with sessions).
+    run(&s, "open('left.txt', 'w').write('x')");
+    let r = run(&s, "import os\nprint(os.listdir('.'))");
+    assert_eq!(r["stdout"], "['main.py']\n", "{r}");
+}

@@ -9,7 +9,7 @@ mod server_support;
 use serde_json::json;
 use server_support::*;
 
-const PROGRAMS: [(&str, &str); 12] = [
+const PROGRAMS: [(&str, &str); 16] = [
     ("python", "print(\"OK\")"),
     ("javascript", "console.log(\"OK\")"),
     ("go", "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"OK\")\n}\n"),
@@ -33,6 +33,13 @@ const PROGRAMS: [(&str, &str); 12] = [
     ("ruby", "puts \"OK\""),
     ("php", "<?php\n\necho \"OK\";\n"),
     ("bash", "echo \"OK\""),
+    // What Piston's own programs lean on besides: no trailing newline, printf reached
+    // through <iostream> alone, a PHP file that is only text (PHP prints it as is), a
+    // `match` statement (Python 3.10+), a bash program without a final newline.
+    ("c", "#include <stdio.h>\nint main(void) { printf(\"OK\"); return 0; }"),
+    ("cpp", "#include <iostream>\nint main(void) { printf(\"OK\"); return 0; }"),
+    ("php", "OK"),
+    ("python", "mode = 1\nmatch mode:\n    case 1:\n        print(\"OK\")\n    case _:\n        print()\n"),
 ];
 
 #[test]

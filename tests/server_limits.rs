@@ -30,9 +30,11 @@ fn the_rate_limit_answers_429_then_recovers() {
         .parse()
         .unwrap();
     assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    // The seeds' message; `/execute` adds NVIDIA's fields (README, Compatibility).
     assert_eq!(
         response.json::<Value>().unwrap(),
-        json!({"error": "Too many requests"})
+        json!({"error": "Too many requests", "process_status": "error", "stdout": "",
+               "stderr": "Too many requests"})
     );
     // Other routes are not rate limited.
     assert_eq!(get(&s, "/ping").0, 200);

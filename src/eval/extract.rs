@@ -52,7 +52,7 @@ pub fn strip_think(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     if let (Some(close), open) = (rest.find("</think>"), rest.find("<think>")) {
-        if open.map_or(true, |o| o > close) {
+        if open.is_none_or(|o| o > close) {
             rest = &rest[close + "</think>".len()..];
         }
     }

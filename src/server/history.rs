@@ -60,6 +60,14 @@ pub struct ExecutionRecord {
     pub response: serde_json::Value,
 }
 
+/// Which executions a listing shows (each `None`: any).
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub language: Option<String>,
+    pub verdict: Option<String>,
+    pub endpoint: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionPage {
     pub items: Vec<ExecutionSummary>,
@@ -349,18 +357,51 @@ impl History {
 
     /// Newest first.
     pub fn list(&self, limit: u64, offset: u64) -> Result<ExecutionPage, HistoryError> {
+        self.list_filtered(limit, offset, &ListFilter::default())
+    }
+
+    /// A page of the executions `filter` selects, newest first; `total` counts them all.
+    pub fn list_filtered(
+        &self,
+        limit: u64,
+        offset: u64,
+        filter: &ListFilter,
+    ) -> Result<ExecutionPage, HistoryError> {
         let db = self.lock();
+        // NULL parameters select everything (one statement, cached, for every filter).
+        const WHERE: &str = "WHERE (?1 IS NULL OR language = ?1) AND (?2 IS NULL OR verdict = ?2)
+                               AND (?3 IS NULL OR endpoint = ?3)";
+        let filtered =
+            filter.language.is_some() || filter.verdict.is_some() || filter.endpoint.is_some();
+        let total = if filtered {
+            db.conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM executions {WHERE}"))
+                .and_then(|mut stmt| {
+                    stmt.query_row(
+                        params![filter.language, filter.verdict, filter.endpoint],
+                        |row| row.get::<_, i64>(0),
+                    )
+                })
+                .map_err(|e| self.err(e))?
+                .max(0) as u64
+        } else {
+            db.rows
+        };
         let mut stmt = db
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, created_at_ms, endpoint, client, language, verdict, code_sha256,
                         wall_ms, peak_memory_bytes
-                 FROM executions ORDER BY created_at_ms DESC, rowid DESC LIMIT ?1 OFFSET ?2",
-            )
+                 FROM executions {WHERE}
+                 ORDER BY created_at_ms DESC, rowid DESC LIMIT ?4 OFFSET ?5"
+            ))
             .map_err(|e| self.err(e))?;
         let items = stmt
             .query_map(
                 params![
+                    filter.language,
+                    filter.verdict,
+                    filter.endpoint,
                     limit.min(i64::MAX as u64) as i64,
                     offset.min(i64::MAX as u64) as i64
                 ],
@@ -370,7 +411,7 @@ impl History {
             .map_err(|e| self.err(e))?;
         Ok(ExecutionPage {
             items,
-            total: db.rows,
+            total,
             limit,
             offset,
         })

@@ -9,6 +9,7 @@
 //! ever forked from a multithreaded process.
 
 pub mod config;
+pub mod console;
 pub mod evals;
 pub mod history;
 pub mod http;

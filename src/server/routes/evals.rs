@@ -26,6 +26,8 @@ use crate::server::evals::{Evals, EvalsError};
 use crate::server::wire::ErrorBody;
 use crate::server::{ApiError, ApiJson, Shared};
 
+use super::history::int64_param;
+
 /// Samples per problem one request may ask for.
 pub const MAX_SAMPLES: u32 = 1000;
 
@@ -513,8 +515,10 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<EvalList>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = q.limit.unwrap_or(50).min(super::history::MAX_PAGE);
-    let offset = q.offset.unwrap_or(0);
+    let limit = int64_param("limit", q.limit)?
+        .unwrap_or(50)
+        .min(super::history::MAX_PAGE);
+    let offset = int64_param("offset", q.offset)?.unwrap_or(0);
     blocking(&state, move |s| {
         let mut rows = s
             .evals
@@ -570,6 +574,7 @@ pub async fn get(
                 (String = "text/event-stream"),
             )
         ),
+        (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody),
     )
 )]
@@ -581,7 +586,8 @@ pub async fn events(
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let interval = Duration::from_millis(q.interval_ms.unwrap_or(1000).clamp(100, 60_000));
+    let interval_ms = int64_param("interval_ms", q.interval_ms)?.unwrap_or(1000);
+    let interval = Duration::from_millis(interval_ms.clamp(100, 60_000));
     // A missing run is a 404 before the stream starts.
     {
         let id = id.clone();

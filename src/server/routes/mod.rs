@@ -146,6 +146,9 @@ pub fn router(state: Shared) -> Router {
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(RequestBodyTimeoutLayer::new(state.config.body_timeout))
         .layer(from_fn_with_state(state.clone(), super::require_token))
+        // The console's pages and assets: no token (they hold no secret; the page sends
+        // the token with each API call it makes).
+        .merge(super::console::router())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), super::record_metrics))
         .layer(axum::middleware::from_fn(execute::execute_error_fields))
