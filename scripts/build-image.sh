@@ -13,10 +13,14 @@
 #
 # VARIANT: full   every catalog language's toolchain (rootfs/catalog.toml "packages")
 #          python python3 and bash only (the slim one)
+# Both have ca-certificates: the model backends' HTTP client loads the system store even
+# for plain-HTTP Ollama, and image pulls over https need it.
 #
 # The image: Debian bookworm (mmdebstrap, minbase) plus the packages, then one layer with
 # /usr/local/bin/localeval, /etc/localeval/config.toml (deploy/container/config.toml) and
-# /usr/share/localeval/packages.txt (the exact versions installed). Entrypoint `localeval`,
+# /usr/share/localeval/packages.txt (the exact versions installed) and
+# /usr/share/localeval/data/problems.json (the built-in problem set: the working directory is
+# /usr/share/localeval, so an evaluation of dataset `problems` finds it). Entrypoint `localeval`,
 # command `serve --config /etc/localeval/config.toml`, port 8080, volume /var/lib/localeval
 # (image store, history, eval store). The server refuses to start without LOCALEVAL_TOKEN
 # (it listens on 0.0.0.0 inside the container).
@@ -63,8 +67,9 @@ created=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 # The Debian packages of a variant.
 packages() {
     case $1 in
-    full) sed -n 's/^packages *= *\[\(.*\)\]/\1/p' "$repo/rootfs/catalog.toml" | tr -d '",' | tr ' ' '\n' ;;
-    python) printf '%s\n' python3 bash coreutils ;;
+    full) sed -n 's/^packages *= *\[\(.*\)\]/\1/p' "$repo/rootfs/catalog.toml" | tr -d '",' | tr ' ' '\n'
+        echo ca-certificates ;;
+    python) printf '%s\n' python3 bash coreutils ca-certificates ;;
     *) die "unknown variant $1 (full or python)" ;;
     esac | awk 'NF' | sort -u
 }
@@ -141,7 +146,11 @@ build() {
     app=$(mktemp -d "$CACHE/app.XXXXXX")
     chmod 0755 "$app"
     install -D -m 0755 "$bin" "$app/usr/local/bin/localeval"
+    # The release profile keeps debug info (over 100 MB); the image does not need it.
+    if command -v objcopy >/dev/null; then objcopy --strip-debug "$app/usr/local/bin/localeval"; fi
+    install -D -m 0644 "$repo/data/problems.json" "$app/usr/share/localeval/data/problems.json"
     install -D -m 0644 "$repo/deploy/container/config.toml" "$app/etc/localeval/config.toml"
+    install -D -m 0755 "$repo/deploy/container/healthcheck" "$app/usr/local/bin/localeval-healthcheck"
     install -D -m 0644 "$CACHE/packages-$variant.txt" "$app/usr/share/localeval/packages.txt"
     install -d -m 0755 "$app/var/lib/localeval"
     repro_tar "$app" "$app.tar"
@@ -158,7 +167,7 @@ build() {
         --config.env PATH=/usr/local/bin:/usr/bin:/bin --config.env LOCALEVAL_LOG=info \
         --config.entrypoint /usr/local/bin/localeval \
         --config.cmd serve --config.cmd --config --config.cmd /etc/localeval/config.toml \
-        --config.workingdir /var/lib/localeval --config.volume /var/lib/localeval \
+        --config.workingdir /usr/share/localeval --config.volume /var/lib/localeval \
         --config.exposedports 8080/tcp --config.stopsignal SIGTERM \
         --config.label org.opencontainers.image.title="localeval ($variant)" \
         --config.label org.opencontainers.image.created="$created"

@@ -16,7 +16,8 @@ if [ "$want_tests" = 1 ]; then
   packages="$packages busybox-static cpio qemu-system-x86 docker-registry skopeo umoci \
     debootstrap apache2-utils openssl bubblewrap crun iproute2 python3-pip python3-venv jq \
     chromium chromium-driver \
-    mmdebstrap podman buildah podman-compose runc uidmap slirp4netns fuse-overlayfs"
+    mmdebstrap podman buildah podman-compose runc uidmap slirp4netns fuse-overlayfs \
+    golang-github-containernetworking-plugin-dnsname"
 fi
 
 missing=()

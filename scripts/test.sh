@@ -24,6 +24,10 @@ echo "== OpenAPI: openapi-spec-validator and schemathesis against a loopback ser
 # (the pip install into target/openapi-venv); at most OPENAPI_CHECK_TIMEOUT (600 s).
 bash scripts/openapi-check.sh target/release/localeval
 
+echo "== deployment: the container image under podman, compose with Ollama (tests/deploy/)"
+bash tests/deploy/container.sh
+bash tests/deploy/compose.sh
+
 if [ -f scripts/vm-test.sh ]; then
   echo "== cgroup v2 VM test"
   bash scripts/vm-test.sh target/release/localeval

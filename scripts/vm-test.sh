@@ -4,7 +4,9 @@
 # Boots Debian's cloud kernel under qemu (TCG, no disk) with cgroup_no_v1=all and an
 # initramfs built here from busybox-static, the localeval binary and the shared libraries it
 # needs, runs scripts/vm/checks.sh inside as root and as an unprivileged user, and exits
-# non-zero on any failed check, a boot failure, a missing final line or a timeout.
+# non-zero on any failed check, a boot failure, a missing final line or a timeout. Then
+# boots Debian with systemd as PID 1 on the same kernel and starts the systemd units
+# (scripts/vm/systemd-test.sh, issue 17).
 #
 # Usage: scripts/vm-test.sh [PATH-TO-LOCALEVAL]
 #   The binary is, in order: the argument, $LOCALEVAL_BIN, or a fresh
@@ -17,6 +19,8 @@
 #   LOCALEVAL_VM_RUN_TIMEOUT  seconds one localeval invocation may take in the VM (default 60)
 #   LOCALEVAL_VM_VERBOSE  non-empty: show the output of passing checks too
 #   LOCALEVAL_VM_LOG      where the serial log is kept (default: a temporary file)
+#   LOCALEVAL_VM_SYSTEMD  0: leave out the second VM, Debian with systemd as PID 1 booted on
+#                         the same kernel to start the systemd units (scripts/vm/systemd-test.sh)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,7 +36,7 @@ die() { printf 'vm-test: error: %s\n' "$*" >&2; exit 2; }
 # --- host packages -----------------------------------------------------------------------
 # Each command we need, and the Debian package that provides it.
 need=(qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio jq:jq
-      timeout:coreutils ldd:libc-bin apt-get:apt dpkg:dpkg)
+      timeout:coreutils ldd:libc-bin apt-get:apt dpkg:dpkg mmdebstrap:mmdebstrap)
 missing=()
 for pair in "${need[@]}"; do
     cmd="${pair%%:*}" pkg="${pair##*:}"
@@ -214,3 +218,11 @@ failed="$(echo "$final" | awk '{ print $3 }')"
 say "VM run took ${elapsed}s: $final"
 [ "$failed" = 0 ] || exit 1
 [ "$status" = 0 ] || exit 1
+
+# --- the systemd VM (issue 17) ----------------------------------------------------------
+# The same kernel with Debian's systemd as PID 1: the root and user units, started for real
+# (scripts/vm/systemd-test.sh; README "Install" says what it costs). LOCALEVAL_VM_SYSTEMD=0
+# leaves it out.
+if [ "${LOCALEVAL_VM_SYSTEMD:-1}" != 0 ]; then
+    bash "$here/vm/systemd-test.sh" "$bin" "$kdir" "$cache" || { say "FAIL: the systemd VM test failed"; exit 1; }
+fi

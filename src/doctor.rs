@@ -167,6 +167,11 @@ pub struct Context {
     pub container: Option<String>,
     /// Mount points under /proc other than /proc itself (a masked /proc).
     pub proc_overmounts: Vec<String>,
+    /// Whether systemd marked the unit's cgroup as delegated (`Delegate=yes`): the
+    /// `trusted.delegate` (system manager) or `user.delegate` (user manager) extended
+    /// attribute systemd 251+ sets on it (systemd.resource-control(5), "Delegate=").
+    /// `None` when this process is in no `*.service` cgroup.
+    pub unit_delegated: Option<bool>,
 }
 
 impl Context {
@@ -191,8 +196,27 @@ impl Context {
             systemd_unit: std::env::var_os("INVOCATION_ID").is_some(),
             container,
             proc_overmounts: proc_overmounts(&mountinfo),
+            unit_delegated: own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .and_then(unit_cgroup)
+                .map(|unit| delegate_xattr(&format!("/sys/fs/cgroup{unit}"))),
         }
     }
+}
+
+/// The cgroup of the deepest `*.service` in `cgroup` (a process may sit in a child of its
+/// unit's cgroup, as the server's supervisor does).
+fn unit_cgroup(cgroup: &str) -> Option<String> {
+    let end = cgroup.rfind(".service")? + ".service".len();
+    Some(cgroup[..end].to_string())
+}
+
+fn delegate_xattr(dir: &str) -> bool {
+    ["trusted.delegate", "user.delegate"].iter().any(|name| {
+        let mut value = [0u8; 8];
+        matches!(rustix::fs::getxattr(dir, *name, &mut value[..]), Ok(n) if value[..n] == *b"1")
+    })
 }
 
 /// Mount points strictly below /proc (podman's and docker's masked paths, systemd's
@@ -251,7 +275,10 @@ pub fn delegation_from(controllers: &[String], v2: bool, context: &Context) -> D
         "none"
     };
     let has = |c: &str| controllers.iter().any(|x| x == c);
-    let delegated = v2 && has("memory") && has("pids");
+    // Root can write any cgroup, so the controllers alone do not tell: without Delegate=yes
+    // systemd still owns the subtree and may undo what localeval sets up in it.
+    let unmarked = manager == "systemd-system" && context.unit_delegated == Some(false);
+    let delegated = v2 && has("memory") && has("pids") && !unmarked;
     let mut advice = Vec::new();
     if !context.cgroup2_mounted {
         advice.push(
@@ -342,6 +369,7 @@ mod tests {
             systemd_unit: unit,
             container: container.map(str::to_string),
             proc_overmounts: Vec::new(),
+            unit_delegated: None,
         }
     }
 
@@ -361,6 +389,26 @@ mod tests {
         assert_eq!(d.advice.len(), 1);
         assert!(d.advice[0].contains("Delegate=yes"), "{:?}", d.advice);
         assert!(d.advice[0].contains("localeval.service"), "{:?}", d.advice);
+    }
+
+    #[test]
+    fn a_root_unit_without_the_delegate_mark_is_not_delegated() {
+        // Root may enable controllers in any cgroup; systemd's mark tells Delegate=yes.
+        let mut c = ctx(
+            "/system.slice/run-u3.service/localeval-supervisor",
+            true,
+            None,
+        );
+        c.unit_delegated = Some(false);
+        let d = delegation_from(&names(&["memory", "pids", "cpu"]), true, &c);
+        assert!(!d.delegated);
+        assert!(d.advice[0].contains("Delegate=yes"), "{:?}", d.advice);
+        c.unit_delegated = Some(true);
+        assert!(delegation_from(&names(&["memory", "pids", "cpu"]), true, &c).delegated);
+        assert_eq!(
+            unit_cgroup("/system.slice/run-u3.service/localeval-supervisor").as_deref(),
+            Some("/system.slice/run-u3.service")
+        );
     }
 
     #[test]

@@ -245,6 +245,10 @@ impl Host {
     pub fn probe(config: HostConfig) -> Result<Host, JailError> {
         let own_uid = crate::sys::geteuid();
         let own_gid = crate::sys::getegid();
+        let mut config = config;
+        if own_uid == 0 {
+            fit_uid_base(&mut config);
+        }
         let seccomp = seccomp::Filters::load(config.seccomp_profile.as_deref())?;
         let cgroups = cgroup::Cgroups::detect(config.cgroup_mode.as_deref())?;
         cgroups.sweep_stale();
@@ -315,5 +319,98 @@ mod tests {
         cancel.cancel();
         cancel.attach(ours);
         assert!(peer_sees_eof(theirs));
+    }
+}
+
+/// Root inside a rootless container (podman run by a user) owns only the ids its user
+/// namespace maps, typically 0..65536 (/proc/self/uid_map, user_namespaces(7)): the default
+/// per-slot ids from 2100000000 cannot be mapped there, and every run would fail at "write
+/// id maps" with EPERM. Moves the slot ids to the top of the mapped range when the default
+/// does not fit and the range is large enough (README "Install", the container section).
+fn fit_uid_base(config: &mut HostConfig) {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let (uid_map, gid_map) = (read("/proc/self/uid_map"), read("/proc/self/gid_map"));
+    if uid_map.is_empty() {
+        return;
+    }
+    let Some(base) = fitted_uid_base(&uid_map, &gid_map, config.uid_base, config.slots) else {
+        return;
+    };
+    if base != config.uid_base {
+        tracing::info!(
+            from = config.uid_base,
+            to = base,
+            slots = config.slots,
+            "the sandbox ids moved into the range this user namespace maps"
+        );
+        config.uid_base = base;
+    }
+}
+
+/// The first slot id to use given the uid and gid maps of this process: `base` when
+/// `base..base+slots` is mapped in both, else the highest block below 65534 (nobody and
+/// 65535 stay free) inside one extent mapped in both, or `None` when none is large enough.
+fn fitted_uid_base(uid_map: &str, gid_map: &str, base: u32, slots: u32) -> Option<u32> {
+    let extents = |text: &str| -> Vec<(u64, u64)> {
+        text.lines()
+            .filter_map(|l| {
+                let f: Vec<u64> = l
+                    .split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                (f.len() == 3).then(|| (f[0], f[0] + f[2]))
+            })
+            .collect()
+    };
+    let (uids, gids) = (extents(uid_map), extents(gid_map));
+    let within =
+        |set: &[(u64, u64)], lo: u64, hi: u64| set.iter().any(|&(s, e)| s <= lo && hi <= e);
+    let fits = |lo: u64| {
+        let hi = lo + u64::from(slots);
+        within(&uids, lo, hi) && within(&gids, lo, hi)
+    };
+    if fits(u64::from(base)) {
+        return Some(base);
+    }
+    // Ids below 1000 stay for the container's own system users.
+    uids.iter()
+        .filter_map(|&(start, end)| {
+            let top = end.min(65534);
+            let lo = top.checked_sub(u64::from(slots))?;
+            (lo >= start.max(1000) && fits(lo)).then_some(lo)
+        })
+        .max()
+        .and_then(|lo| u32::try_from(lo).ok())
+}
+
+#[cfg(test)]
+mod uid_fit_tests {
+    use super::fitted_uid_base;
+
+    #[test]
+    fn the_default_stays_where_every_id_is_mapped() {
+        let all = "         0          0 4294967295\n";
+        assert_eq!(
+            fitted_uid_base(all, all, 2_100_000_000, 1024),
+            Some(2_100_000_000)
+        );
+    }
+
+    #[test]
+    fn a_rootless_container_gets_the_top_of_its_range() {
+        // rootless podman: root is the user, 1..65536 are the subordinate ids.
+        let map = "0 1000 1\n1 100000 65536\n";
+        let base = fitted_uid_base(map, map, 2_100_000_000, 1024).unwrap();
+        assert_eq!(base, 65534 - 1024);
+        assert!(base + 1024 <= 65534);
+    }
+
+    #[test]
+    fn a_range_too_small_or_a_gid_gap_gives_none() {
+        let small = "0 1000 1\n1 100000 1500\n";
+        assert_eq!(fitted_uid_base(small, small, 2_100_000_000, 1024), None);
+        let uids = "0 1000 1\n1 100000 65536\n";
+        let gids = "0 1000 1\n1 100000 2000\n";
+        assert_eq!(fitted_uid_base(uids, gids, 2_100_000_000, 1024), None);
     }
 }
