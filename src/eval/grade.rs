@@ -64,12 +64,23 @@ fn declaration_line(code: &str, entry: &str) -> Option<usize> {
     code.lines().position(|l| declares(l, entry))
 }
 
+/// Whether `code` is a whole function rather than the continuation of a prompt: its first
+/// non-blank line starts at column 0 and it declares `entry` at the top level. A
+/// continuation (a completion model's body) starts indented, or inside the signature.
+pub fn is_whole_function(code: &str, entry: Option<&str>) -> bool {
+    let Some(entry) = entry.filter(|e| !e.is_empty()) else {
+        return false;
+    };
+    let first = code.lines().find(|l| !l.trim().is_empty());
+    first.is_some_and(|l| !l.starts_with([' ', '\t'])) && declaration_line(code, entry).is_some()
+}
+
 /// The program of a `Program` problem: `prefix + completion + suffix`, where a completion
 /// that declares the entry point itself replaces the prefix's declaration (a chat model
 /// answers with the whole function, a completion model with the body).
 pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<&str>) -> String {
     if let Some(entry) = entry.filter(|e| !e.is_empty()) {
-        if declaration_line(completion, entry).is_some() {
+        if is_whole_function(completion, Some(entry)) {
             let head = match declaration_line(prefix, entry) {
                 Some(line) => prefix
                     .lines()
@@ -77,6 +88,12 @@ pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<
                     .map(|l| format!("{l}\n"))
                     .collect(),
                 None => prefix.to_string(),
+            };
+            // MultiPL-E's tests begin with the `}` that closes the prompt's function; a
+            // whole function closes itself.
+            let suffix = match suffix.trim_start().strip_prefix('}') {
+                Some(rest) if completion.trim_end().ends_with('}') => rest,
+                _ => suffix,
             };
             return format!("{head}\n{completion}\n{suffix}");
         }
@@ -112,7 +129,12 @@ pub fn java_launcher(program: &str) -> Option<String> {
 pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
     match &problem.judge {
         Judge::Program { prefix, suffix, .. } => {
-            let completion = if problem.style == PromptStyle::Completion {
+            // Stop sequences end a raw continuation (the body a completion model goes on
+            // writing after the prompt). A whole function, as chat models and fenced answers
+            // give, ends where it ends: cutting it at its first `\ndef` (a helper, or the
+            // prompt's imports repeated) would fail correct answers.
+            let whole = is_whole_function(code, problem.entry_point.as_deref());
+            let completion = if problem.style == PromptStyle::Completion && !whole {
                 apply_stop(code, &problem.stop)
             } else {
                 code.to_string()
@@ -369,6 +391,52 @@ mod tests {
         let wa = judge_test(&problem, program, &result("", "Assertion failed\n"));
         assert_eq!((wa.verdict.as_str(), wa.passed), ("WA", false));
         assert!(!judge_test(&problem, program, &result("debug\n", "")).passed);
+    }
+
+    #[test]
+    fn stop_sequences_end_continuations_not_whole_functions() {
+        let stop: Vec<String> = crate::eval::dataset::HUMANEVAL_STOP
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let problem = |style| Problem {
+            id: "HumanEval/0".into(),
+            title: "add".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "python".into(),
+            prompt: PROMPT.into(),
+            style,
+            entry_point: Some("add".into()),
+            stop: stop.clone(),
+            judge: Judge::Program {
+                prefix: PROMPT.into(),
+                suffix: "\ncheck(add)\n".into(),
+                quiet: false,
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        // A whole function that repeats the prompt's imports and has a helper.
+        let whole = "from typing import List\n\n\ndef helper(a):\n    return a\n\n\ndef add(a: int, b: int) -> int:\n    return helper(a) + b";
+        let program = &test_programs(&problem(PromptStyle::Completion), whole)[0].code;
+        assert!(program.contains("def helper(a)") && program.contains("return helper(a) + b"));
+        // A continuation is cut at its first new top-level statement.
+        let body = "    return a + b\n\ndef add(a, b):\n    return 0\nprint(1)";
+        let program = &test_programs(&problem(PromptStyle::Completion), body)[0].code;
+        assert!(program.starts_with(&format!("{PROMPT}    return a + b\n\ncheck(add)")));
+        assert!(!is_whole_function(body, Some("add")));
+        assert!(is_whole_function(whole, Some("add")));
+        assert!(!is_whole_function(whole, None));
+        // MultiPL-E: the tests' leading `}` is dropped after a whole function.
+        let p = join_program(
+            "bool f(long x) {\n",
+            "bool f(long x) {\n    return x > 0;\n}",
+            "}\nint main() {}\n",
+            Some("f"),
+        );
+        assert_eq!(p.matches('}').count(), 2, "{p}");
     }
 
     #[test]
