@@ -238,8 +238,7 @@ pub fn delegation_from(controllers: &[String], v2: bool, context: &Context) -> D
     // The unit is the deepest `*.service` component of the cgroup path.
     let unit = cgroup
         .split('/')
-        .filter(|c| c.ends_with(".service"))
-        .last()
+        .rfind(|c| c.ends_with(".service"))
         .unwrap_or("")
         .to_string();
     let manager = if context.container.is_some() {

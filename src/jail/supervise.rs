@@ -334,7 +334,7 @@ impl Sandbox {
         let host_uid = slot.host_id;
         let cgroup = host
             .cgroups
-            .create(&format!("localeval-run-{}", sys::getpid()), limits)
+            .create(&super::cgroup::run_name(sys::getpid() as u32), limits)
             .map_err(|e| SetupError {
                 step: "create cgroup".into(),
                 source: SysError {
@@ -605,6 +605,17 @@ impl Sandbox {
             } else if libc::WIFSIGNALED(status) {
                 step.signal = Some(libc::WTERMSIG(status));
             }
+        }
+        if step.exit_code.is_none()
+            && step.signal.is_none()
+            && matches!(
+                kill_reason,
+                Some(KillReason::Wall | KillReason::Cpu | KillReason::Output)
+            )
+        {
+            // The supervisor killed the whole sandbox, the init with it, so no wait status
+            // came back: the program got the signal that was sent.
+            step.signal = Some(libc::SIGKILL);
         }
         if step.signal == Some(libc::SIGXFSZ) {
             step.limits_hit.file_size = true;
