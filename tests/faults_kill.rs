@@ -297,3 +297,46 @@ fn kill_9_of_the_launcher_lets_runs_in_flight_finish_and_leaves_nothing() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn every_request_accepted_is_answered_when_the_shutdown_grace_period_ends() {
+    if !server_support::require_sandbox("answers at the end of the grace period") {
+        return;
+    }
+    let mut server = Server::start(&["--shutdown-grace", "1s", "--max-concurrent", "8"]);
+    let marker = marker(5);
+    let answers: Vec<_> = (0..8)
+        .map(|_| {
+            let url = server.url("/api/v1/execute");
+            let body = json!({"language": "bash", "code": format!("sleep {marker}"), "timeout_seconds": 60});
+            std::thread::spawn(move || {
+                let response = server_support::client()
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .map_err(|e| e.to_string())?;
+                let status = response.status().as_u16();
+                let value: serde_json::Value = response.json().map_err(|e| e.to_string())?;
+                Ok::<_, String>((status, value))
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(30);
+    while processes_with(&marker).len() < 8 {
+        assert!(Instant::now() < until, "the eight runs did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.signal("TERM");
+    for answer in answers {
+        let (status, body) = answer
+            .join()
+            .unwrap()
+            .expect("an accepted request is answered");
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["localeval"]["verdict"], "IE", "{body}");
+    }
+    let status = server
+        .wait(Duration::from_secs(20))
+        .expect("the server exits");
+    assert!(status.success(), "{status:?}");
+}

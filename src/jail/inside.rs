@@ -21,15 +21,27 @@ const NEW_ROOT: &str = "/tmp";
 /// means the sandbox failed, not the program).
 pub const SETUP_FAILED: i32 = 125;
 
-/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2, runc's maskedPaths).
+/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2): runc's maskedPaths
+/// (kcore, keys, latency_stats, timer_list, timer_stats, sched_debug, interrupts), with
+/// sysrq-trigger masked rather than only read-only, and beyond runc: `key-users` (the
+/// host's key quotas per uid, the sibling of `keys`), `softirqs` (per-CPU interrupt counts,
+/// the sibling of `interrupts`, a side channel) and `config.gz` (the host kernel's build
+/// configuration). Left writable on purpose, as in runc: `/proc/self/oom_score_adj` (a
+/// process may only raise its own score without CAP_SYS_RESOURCE, which nothing here has),
+/// `/proc/self/uid_map` and `gid_map` (written once by the supervisor; any later write is
+/// EPERM, user_namespaces(7)) and `/proc/1/attr/current` (a label change is the LSM's to
+/// allow, and with no LSM loaded the write fails with EINVAL).
 const MASKED_PROC_FILES: &[&str] = &[
     "kcore",
     "keys",
+    "key-users",
     "latency_stats",
     "timer_list",
     "timer_stats",
     "sched_debug",
     "interrupts",
+    "softirqs",
+    "config.gz",
     "sysrq-trigger",
 ];
 /// Directories under `/proc` hidden behind an empty read-only tmpfs.
