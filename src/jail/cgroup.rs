@@ -1093,6 +1093,46 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_removes_only_this_users_run_cgroups_of_dead_supervisors() {
+        let root = tempfile::tempdir().unwrap();
+        let pids = root.path().join("pids");
+        std::fs::create_dir(&pids).unwrap();
+        let me = std::process::id();
+        // No process has a pid above the kernel's limit (4194304).
+        let dead = 999_999_999u32;
+        for name in [
+            run_name(me),
+            run_name(dead),
+            run_name(dead - 1),
+            "other".into(),
+        ] {
+            std::fs::create_dir(pids.join(name)).unwrap();
+        }
+        let foreign = pids.join(run_name(dead - 1));
+        let own_uid = crate::sys::geteuid();
+        if own_uid == 0 {
+            std::os::unix::fs::chown(&foreign, Some(65534), None).unwrap();
+        }
+        let v1 = Cgroups::V1(V1 {
+            pids: Some(pids.clone()),
+            ..V1::default()
+        });
+        v1.sweep_stale();
+        assert!(pids.join(run_name(me)).is_dir(), "a live supervisor's run");
+        assert!(pids.join("other").is_dir(), "not a run cgroup");
+        assert!(
+            !pids.join(run_name(dead)).exists(),
+            "a dead supervisor's run"
+        );
+        // (Only root can give a directory away; otherwise the "foreign" one is ours.)
+        assert_eq!(
+            foreign.exists(),
+            own_uid == 0,
+            "another user's run is left to its user"
+        );
+    }
+
+    #[test]
     fn forcing_an_unknown_mode_is_an_error() {
         assert!(matches!(
             Cgroups::detect_from("", "", Some("v3"), 1),
