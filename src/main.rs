@@ -237,10 +237,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("localeval: error: {error:#}");
+            eprintln!("localeval: error: {}", describe_error(&error));
             ExitCode::from(125)
         }
     }
+}
+
+/// The error and its causes, joined by `: `, leaving out a cause the text before already
+/// says (many errors put their source in their own message too; `{:#}` would repeat it, as
+/// in "file is not a database: file is not a database").
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        // A cause may say it again behind a prefix of its own ("Error code 26: ...").
+        let last = cause.rsplit(": ").next().unwrap_or(&cause);
+        if !text.contains(&cause) && !text.ends_with(last) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn limit_request(args: &RunArgs) -> Result<LimitRequest> {

@@ -295,6 +295,15 @@ pub fn kill(pid: libc::pid_t, signal: i32) -> SysResult<()> {
     Ok(())
 }
 
+/// `pidfd_open(pid, 0)`: a handle on the process that has `pid` now.
+pub fn pidfd_open(pid: libc::pid_t) -> SysResult<OwnedFd> {
+    // SAFETY: pidfd_open takes integers only and returns a new fd or -1.
+    let ret = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    check(ret, "pidfd_open", || format!("{pid}, 0"))?;
+    // SAFETY: the fd was just returned by the kernel and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as RawFd) })
+}
+
 /// Sends a signal through a pidfd (no pid reuse race).
 pub fn pidfd_send_signal(pidfd: &OwnedFd, signal: i32) -> SysResult<()> {
     // SAFETY: the fd is a valid pidfd owned by the caller; the siginfo pointer may be null.
@@ -771,11 +780,43 @@ const RESOLVE_BENEATH: u64 = 0x08;
 /// nothing outside `dir` can be reached (SECURITY.md, "host code following sandbox-made
 /// links").
 pub fn open_beneath(dir: RawFd, relative: &str, directory: bool) -> SysResult<OwnedFd> {
-    let c = cstr(relative);
-    let mut flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW) as u64;
+    let mut flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
     if directory {
-        flags |= libc::O_DIRECTORY as u64;
+        flags |= libc::O_DIRECTORY;
     }
+    openat2_beneath(dir, relative, flags)
+}
+
+/// The same resolution as [`open_beneath`], as an `O_PATH` handle: nothing of the file is
+/// opened (a FIFO does not block, a device is not touched) until its type is known.
+pub fn open_path_beneath(dir: RawFd, relative: &str) -> SysResult<OwnedFd> {
+    openat2_beneath(
+        dir,
+        relative,
+        libc::O_PATH | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+    )
+}
+
+/// Opens the very file an `O_PATH` handle refers to for reading, without blocking (through
+/// its `/proc/self/fd` link, so no path is resolved again).
+pub fn reopen_for_reading(handle: &OwnedFd) -> SysResult<OwnedFd> {
+    let path = format!("/proc/self/fd/{}", handle.as_raw_fd());
+    let c = cstr(&path);
+    // SAFETY: the path is NUL-terminated; open returns a new fd or -1.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY,
+        )
+    };
+    check(fd as _, "open", || format!("{path:?}, O_RDONLY|O_NONBLOCK"))?;
+    // SAFETY: open returned a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn openat2_beneath(dir: RawFd, relative: &str, flags: i32) -> SysResult<OwnedFd> {
+    let c = cstr(relative);
+    let flags = flags as u64;
     let how = OpenHow {
         flags,
         mode: 0,

@@ -345,37 +345,99 @@ impl Cgroups {
         }
     }
 
-    /// Removes run cgroups left by a supervisor that was killed before it could clean up
-    /// (its pid is gone). Only empty cgroups can be removed, so a live run is never touched.
-    pub fn sweep_stale(&self) {
-        let parents: Vec<&PathBuf> = match self {
-            Cgroups::V2(v2) => vec![&v2.parent],
-            Cgroups::V1(v1) => [&v1.memory, &v1.cpu, &v1.cpuacct, &v1.pids]
-                .into_iter()
-                .flatten()
-                .collect(),
+    /// The directories run cgroups are made in, one per hierarchy (v1 cpu and cpuacct may
+    /// be one directory).
+    fn run_parents(&self) -> Vec<(Controller, &PathBuf)> {
+        match self {
+            Cgroups::V2(v2) => vec![(Controller::All, &v2.parent)],
+            Cgroups::V1(v1) => [
+                (Controller::Memory, &v1.memory),
+                (Controller::Pids, &v1.pids),
+                (Controller::Cpu, &v1.cpu),
+                (Controller::CpuAcct, &v1.cpuacct),
+            ]
+            .into_iter()
+            .filter_map(|(c, p)| p.as_ref().map(|p| (c, p)))
+            .collect(),
             Cgroups::None { .. } => Vec::new(),
-        };
-        for parent in parents {
+        }
+    }
+
+    /// The run cgroup of the supervisor `pid`, as far as it exists.
+    fn run_of(&self, pid: u32) -> RunCgroup {
+        let name = run_name(pid);
+        RunCgroup {
+            v2: matches!(self, Cgroups::V2(_)),
+            dirs: self
+                .run_parents()
+                .into_iter()
+                .map(|(c, parent)| (c, parent.join(&name)))
+                .filter(|(_, dir)| dir.is_dir())
+                .collect(),
+            v2_controllers: Vec::new(),
+        }
+    }
+
+    /// Cleans up after a supervisor that died without tearing its run down (kill -9): once
+    /// its pid is gone, kills whatever is left in its run cgroup and removes it. Returns
+    /// whether a cgroup was removed. A supervisor still alive is left alone.
+    pub fn reap(&self, supervisor: u32) -> bool {
+        // The peer's socket closes as the process exits, a moment before its pid goes.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while process_alive(supervisor) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let run = self.run_of(supervisor);
+        if !run.is_real() {
+            return false;
+        }
+        run.kill();
+        match run.remove() {
+            Ok(()) => {
+                tracing::warn!(
+                    supervisor,
+                    "removed the run cgroup of a supervisor that died"
+                );
+                true
+            }
+            Err(error) => {
+                tracing::error!(supervisor, %error, "run cgroup of a dead supervisor left behind");
+                false
+            }
+        }
+    }
+
+    /// Cleans up the run cgroups of every supervisor of this user that was killed before it
+    /// could (its pid is gone): kills what is left in them and removes them. Only run
+    /// cgroups below this process's own cgroup are looked at, and only those owned by this
+    /// user (another user's are theirs to clean, and could not be removed anyway).
+    pub fn sweep_stale(&self) {
+        use std::os::unix::fs::MetadataExt;
+        let own_uid = crate::sys::geteuid();
+        let mut stale = Vec::new();
+        for (_, parent) in self.run_parents() {
             let Ok(entries) = std::fs::read_dir(parent) else {
                 continue;
             };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(pid) = name.strip_prefix("localeval-run-") else {
+                let Some(pid) = name
+                    .strip_prefix("localeval-run-")
+                    .and_then(|p| p.parse::<u32>().ok())
+                else {
                     continue;
                 };
-                if !Path::new("/proc").join(pid).exists() {
-                    match std::fs::remove_dir(entry.path()) {
-                        Ok(()) => {
-                            tracing::warn!(cgroup = %entry.path().display(), "removed a stale run cgroup")
-                        }
-                        Err(e) => {
-                            tracing::warn!(cgroup = %entry.path().display(), error = %e, "stale run cgroup cannot be removed")
-                        }
-                    }
+                let owned = entry.metadata().is_ok_and(|m| m.uid() == own_uid);
+                if owned && !stale.contains(&pid) && !process_alive(pid) {
+                    stale.push(pid);
                 }
             }
+        }
+        for pid in stale {
+            self.reap(pid);
         }
     }
 
@@ -589,6 +651,52 @@ impl V1 {
     }
 }
 
+/// The name of the run cgroup of the supervisor `pid`.
+pub fn run_name(pid: u32) -> String {
+    format!("localeval-run-{pid}")
+}
+
+/// Whether `pid` is a live process (a zombie is not: it has exited).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+        Err(_) => false,
+    }
+}
+
+/// SIGKILLs every process listed in `dir`'s `cgroup.procs` until it lists none, or until
+/// `deadline`. Each pid is pinned with a pidfd and checked to still be in this cgroup
+/// before the signal, so a pid reused since the listing is never hit.
+fn kill_members(dir: &Path, deadline: Instant) {
+    let Some(name) = dir.file_name().map(|n| format!("/{}", n.to_string_lossy())) else {
+        return;
+    };
+    loop {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        let pids: Vec<i32> = procs
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if pids.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        for pid in pids {
+            let Ok(pidfd) = crate::sys::pidfd_open(pid) else {
+                continue;
+            };
+            let member = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+                .is_ok_and(|text| text.lines().any(|line| line.ends_with(&name)));
+            if member {
+                let _ = crate::sys::pidfd_send_signal(&pidfd, libc::SIGKILL);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Controller {
     All,
@@ -785,12 +893,25 @@ impl RunCgroup {
         stats
     }
 
-    /// Kills every process of the run (v2 `cgroup.kill`, Linux 5.14). On v1 the pid
-    /// namespace's teardown does it.
+    /// Kills every process of the run: v2 `cgroup.kill` (Linux 5.14); on v1, or without
+    /// `cgroup.kill`, SIGKILL to every member until none is left. The v1 driver joins no
+    /// freezer, and needs none: every member is in the sandbox's pid namespace, and killing
+    /// its init kills the whole namespace at once (pid_namespaces(7)); the pids limit bounds
+    /// what can fork meanwhile.
     pub fn kill(&self) {
         if self.v2 {
             if let Some(dir) = self.dir(Controller::All) {
-                let _ = std::fs::write(dir.join("cgroup.kill"), "1");
+                if std::fs::write(dir.join("cgroup.kill"), "1").is_ok() {
+                    return;
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let mut seen = Vec::new();
+        for (_, dir) in &self.dirs {
+            if !seen.contains(&dir) {
+                seen.push(dir);
+                kill_members(dir, deadline);
             }
         }
     }
@@ -969,6 +1090,46 @@ mod tests {
         let stats = run.stats();
         assert!(stats.oom_killed);
         assert_eq!(stats.cpu_ms, Some(2500));
+    }
+
+    #[test]
+    fn the_sweep_removes_only_this_users_run_cgroups_of_dead_supervisors() {
+        let root = tempfile::tempdir().unwrap();
+        let pids = root.path().join("pids");
+        std::fs::create_dir(&pids).unwrap();
+        let me = std::process::id();
+        // No process has a pid above the kernel's limit (4194304).
+        let dead = 999_999_999u32;
+        for name in [
+            run_name(me),
+            run_name(dead),
+            run_name(dead - 1),
+            "other".into(),
+        ] {
+            std::fs::create_dir(pids.join(name)).unwrap();
+        }
+        let foreign = pids.join(run_name(dead - 1));
+        let own_uid = crate::sys::geteuid();
+        if own_uid == 0 {
+            std::os::unix::fs::chown(&foreign, Some(65534), None).unwrap();
+        }
+        let v1 = Cgroups::V1(V1 {
+            pids: Some(pids.clone()),
+            ..V1::default()
+        });
+        v1.sweep_stale();
+        assert!(pids.join(run_name(me)).is_dir(), "a live supervisor's run");
+        assert!(pids.join("other").is_dir(), "not a run cgroup");
+        assert!(
+            !pids.join(run_name(dead)).exists(),
+            "a dead supervisor's run"
+        );
+        // (Only root can give a directory away; otherwise the "foreign" one is ours.)
+        assert_eq!(
+            foreign.exists(),
+            own_uid == 0,
+            "another user's run is left to its user"
+        );
     }
 
     #[test]

@@ -21,15 +21,27 @@ const NEW_ROOT: &str = "/tmp";
 /// means the sandbox failed, not the program).
 pub const SETUP_FAILED: i32 = 125;
 
-/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2, runc's maskedPaths).
+/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2): runc's maskedPaths
+/// (kcore, keys, latency_stats, timer_list, timer_stats, sched_debug, interrupts), with
+/// sysrq-trigger masked rather than only read-only, and beyond runc: `key-users` (the
+/// host's key quotas per uid, the sibling of `keys`), `softirqs` (per-CPU interrupt counts,
+/// the sibling of `interrupts`, a side channel) and `config.gz` (the host kernel's build
+/// configuration). Left writable on purpose, as in runc: `/proc/self/oom_score_adj` (a
+/// process may only raise its own score without CAP_SYS_RESOURCE, which nothing here has),
+/// `/proc/self/uid_map` and `gid_map` (written once by the supervisor; any later write is
+/// EPERM, user_namespaces(7)) and `/proc/1/attr/current` (a label change is the LSM's to
+/// allow, and with no LSM loaded the write fails with EINVAL).
 const MASKED_PROC_FILES: &[&str] = &[
     "kcore",
     "keys",
+    "key-users",
     "latency_stats",
     "timer_list",
     "timer_stats",
     "sched_debug",
     "interrupts",
+    "softirqs",
+    "config.gz",
     "sysrq-trigger",
 ];
 /// Directories under `/proc` hidden behind an empty read-only tmpfs.
@@ -131,7 +143,7 @@ pub fn init_main(mut child: ChildSide) -> ! {
 /// shape, so a sandbox can be built ahead and wait there for its run.
 fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError> {
     wait_for_supervisor(child)?; // uid/gid maps written
-    sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
+    die_with_supervisor(child)?; // SIGKILL when the supervisor dies
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
     let root_dir = open_root_dir(child)?; // while still the service's own host id
                                           // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
@@ -139,6 +151,10 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
                                           // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
                                           // dropped below, before anything of the user's runs.
     become_sandbox_user(child)?;
+    // A credential change clears the parent-death signal and resets dumpability
+    // (commit_creds in kernel/cred.c): both are set again after each one.
+    die_with_supervisor(child)?;
+    sys::set_dumpable(false).at("make init undumpable")?;
     make_mounts_private()?;
     build_root(child, root_dir)?; // tmpfs root with read-only host binds, or the image root read-only
     mount_scratch(child)?; // per-run /tmp and workspace: tmpfs with size and inode caps
@@ -155,6 +171,7 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
     wait_for_supervisor(child)?; // placed in the run's cgroup
     sys::unshare(libc::CLONE_NEWCGROUP, "CLONE_NEWCGROUP").at("enter cgroup namespace")?;
     drop_all_capabilities(child, "drop capabilities")?; // every set, bounding and ambient too
+    die_with_supervisor(child)?; // capset is a credential change too
     sys::set_no_new_privs().at("no_new_privs")?;
     // Seccomp is the last privileged step: what the program's process still does after
     // the fork (new session, stdio, rlimits, closing fds, execve) is all allowed by the
@@ -165,6 +182,20 @@ fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError
     write_workspace_files(&program.spec)?; // into the fresh workspace tmpfs, as the sandbox user
     let pid = fork_program(child, &program)?; // the program: session, stdio, rlimits, fds, then execve
     Ok((program, pid))
+}
+
+/// Arms the parent-death signal (SIGKILL), then checks that the supervisor did not die
+/// before it was armed: a signal armed after the parent's death never comes. In a new pid
+/// namespace `getppid` says 0 whoever the parent is, so the check is the supervisor's end
+/// of the order pipe: only the supervisor holds it, and it hangs up when the supervisor
+/// dies (prctl(2) PR_SET_PDEATHSIG; the pid namespace dies with this init).
+fn die_with_supervisor(child: &ChildSide) -> Result<(), SetupError> {
+    sys::set_parent_death_signal(libc::SIGKILL).at("die with the supervisor")?;
+    let revents = sys::poll(&[(child.order_read.as_raw_fd(), 0)], 0).at("check the supervisor")?;
+    if revents[0] & (sys::POLLHUP | sys::POLLERR) != 0 {
+        sys::exit_now(SETUP_FAILED);
+    }
+    Ok(())
 }
 
 /// Blocks until the supervisor says go (once the uid/gid maps are written, once this
@@ -717,13 +748,24 @@ fn collect_files(spec: &JailSpec, report: &mut InitReport) {
     }
 }
 
-/// Reads a regular file below the workspace without following any link.
+/// Reads a regular file below the workspace without following any link. The type is
+/// checked on an `O_PATH` handle before anything is opened: a FIFO would block the open (and
+/// the run until its wall limit), a device could act on being opened.
 fn read_beneath(workspace: &OwnedFd, name: &str, budget: &mut u64) -> Result<Vec<u8>, String> {
-    let fd = sys::open_beneath(workspace.as_raw_fd(), name, false).map_err(|e| match e.errno {
-        libc::ENOENT => "no such file".to_string(),
-        libc::ELOOP | libc::EXDEV => "is a symbolic link; links are not followed".to_string(),
-        _ => e.to_string(),
-    })?;
+    let handle =
+        sys::open_path_beneath(workspace.as_raw_fd(), name).map_err(|e| match e.errno {
+            libc::ENOENT => "no such file".to_string(),
+            libc::ELOOP | libc::EXDEV => "is a symbolic link; links are not followed".to_string(),
+            _ => e.to_string(),
+        })?;
+    let (kind, _) = sys::fstat_kind(&handle).map_err(|e| e.to_string())?;
+    if kind != libc::S_IFREG {
+        return Err(format!(
+            "is a {}; only regular files are returned",
+            file_kind_name(kind)
+        ));
+    }
+    let fd = sys::reopen_for_reading(&handle).map_err(|e| e.to_string())?;
     let (kind, size) = sys::fstat_kind(&fd).map_err(|e| e.to_string())?;
     if kind != libc::S_IFREG {
         return Err("not a regular file".into());
@@ -738,6 +780,19 @@ fn read_beneath(workspace: &OwnedFd, name: &str, budget: &mut u64) -> Result<Vec
     content.truncate(*budget as usize);
     *budget -= content.len() as u64;
     Ok(content)
+}
+
+/// What a file of type `kind` (`st_mode & S_IFMT`) is called in messages.
+fn file_kind_name(kind: u32) -> &'static str {
+    match kind {
+        libc::S_IFDIR => "directory",
+        libc::S_IFIFO => "FIFO (named pipe)",
+        libc::S_IFSOCK => "socket",
+        libc::S_IFCHR => "character device",
+        libc::S_IFBLK => "block device",
+        libc::S_IFLNK => "symbolic link",
+        _ => "special file",
+    }
 }
 
 fn send_failure(error_fd: RawFd, failure: &ChildFailure) {

@@ -29,6 +29,9 @@ const READY_SHAPES: usize = 2;
 const FRAME_STDOUT: u8 = 1;
 const FRAME_STDERR: u8 = 2;
 const FRAME_REPORT: u8 = 3;
+/// The supervisor's pid, sent first: if the supervisor dies without a report, the client
+/// cleans up the run cgroup named after it.
+const FRAME_SUPERVISOR: u8 = 4;
 
 /// A handle on the launcher process; clone it freely. `run` blocks: call it from a
 /// blocking thread (`tokio::task::spawn_blocking`).
@@ -155,9 +158,15 @@ impl Launcher {
         if let (Some(cancel), Some(socket)) = (cancel, cancellable) {
             cancel.attach(socket);
         }
-        let result = exchange(UnixStream::from(ours), spec, on_output);
+        let mut supervisor = None;
+        let result = exchange(UnixStream::from(ours), spec, &mut supervisor, on_output);
         if let Some(cancel) = cancel {
             cancel.detach();
+        }
+        if let (Err(_), Some(pid)) = (&result, supervisor) {
+            // The supervisor ended without a report: if it died (kill -9), nobody else
+            // removes its run cgroup, nor kills what may be left in it.
+            self.inner.host.cgroups.reap(pid);
         }
         let result = match result {
             Err(_) if cancel.is_some_and(RunCancel::is_cancelled) => {
@@ -177,6 +186,7 @@ impl Launcher {
 fn exchange(
     mut stream: UnixStream,
     spec: &JailSpec,
+    supervisor: &mut Option<u32>,
     on_output: &mut dyn FnMut(Stream, &[u8]),
 ) -> Result<JailReport, String> {
     let bytes = postcard::to_stdvec(spec).map_err(|e| e.to_string())?;
@@ -198,6 +208,9 @@ fn exchange(
             FRAME_STDOUT => on_output(Stream::Stdout, &body),
             FRAME_STDERR => on_output(Stream::Stderr, &body),
             FRAME_REPORT => return postcard::from_bytes(&body).map_err(|e| e.to_string()),
+            FRAME_SUPERVISOR if body.len() == 4 => {
+                *supervisor = Some(u32::from_le_bytes(body[..4].try_into().expect("4 bytes")))
+            }
             other => return Err(format!("unknown frame {other} from the supervisor")),
         }
     }
@@ -393,6 +406,13 @@ fn ready_supervisor_main(launcher: OwnedFd, host: &Host, shape: SandboxShape) ->
 fn supervisor_main(run_socket: OwnedFd, host: &Host, built: Option<Sandbox>) -> ! {
     sys::default_signal(libc::SIGCHLD);
     let mut stream = UnixStream::from(run_socket);
+    if !write_frame(
+        &mut stream,
+        FRAME_SUPERVISOR,
+        &(sys::getpid() as u32).to_le_bytes(),
+    ) {
+        sys::exit_now(1);
+    }
     let spec: JailSpec = {
         let mut len = [0u8; 8];
         let mut body = Vec::new();

@@ -154,6 +154,15 @@ fn rlimits(host: &Host, limits: &Limits) -> Vec<(i32, &'static str, u64, u64)> {
     let cap = |resource: i32, wanted: u64| wanted.min(sys::getrlimit(resource).1);
     let cg = host.cgroups.enforcement();
     let cpu_seconds = limits.cpu_ms.div_ceil(1000) + u64::from(cg.cpu_time != Enforcement::Rlimit);
+    // glibc sizes every new thread's stack by RLIMIT_STACK, and a thread stack counts
+    // against RLIMIT_DATA: where RLIMIT_DATA bounds memory (no memory cgroup) a stack limit
+    // as large as the memory limit makes every pthread_create fail, so the stack keeps the
+    // usual 8 MiB there (issue 11). Under a memory cgroup deep recursion may use it all.
+    let stack = if cg.memory == Enforcement::Rlimit {
+        limits.memory_bytes.min(8 << 20)
+    } else {
+        limits.memory_bytes.min(1 << 30)
+    };
     let mut set = vec![
         (libc::RLIMIT_CORE as i32, "RLIMIT_CORE", 0, 0),
         (
@@ -171,8 +180,8 @@ fn rlimits(host: &Host, limits: &Limits) -> Vec<(i32, &'static str, u64, u64)> {
         (
             libc::RLIMIT_STACK as i32,
             "RLIMIT_STACK",
-            cap(libc::RLIMIT_STACK as i32, limits.memory_bytes.min(1 << 30)),
-            cap(libc::RLIMIT_STACK as i32, limits.memory_bytes.min(1 << 30)),
+            cap(libc::RLIMIT_STACK as i32, stack),
+            cap(libc::RLIMIT_STACK as i32, stack),
         ),
         (libc::RLIMIT_RTPRIO as i32, "RLIMIT_RTPRIO", 0, 0),
         (libc::RLIMIT_NICE as i32, "RLIMIT_NICE", 0, 0),
@@ -334,7 +343,7 @@ impl Sandbox {
         let host_uid = slot.host_id;
         let cgroup = host
             .cgroups
-            .create(&format!("localeval-run-{}", sys::getpid()), limits)
+            .create(&super::cgroup::run_name(sys::getpid() as u32), limits)
             .map_err(|e| SetupError {
                 step: "create cgroup".into(),
                 source: SysError {
@@ -605,6 +614,17 @@ impl Sandbox {
             } else if libc::WIFSIGNALED(status) {
                 step.signal = Some(libc::WTERMSIG(status));
             }
+        }
+        if step.exit_code.is_none()
+            && step.signal.is_none()
+            && matches!(
+                kill_reason,
+                Some(KillReason::Wall | KillReason::Cpu | KillReason::Output)
+            )
+        {
+            // The supervisor killed the whole sandbox, the init with it, so no wait status
+            // came back: the program got the signal that was sent.
+            step.signal = Some(libc::SIGKILL);
         }
         if step.signal == Some(libc::SIGXFSZ) {
             step.limits_hit.file_size = true;

@@ -497,13 +497,33 @@ impl Audit {
         let result = match self {
             Audit::Off => Ok(()),
             Audit::Stderr => std::io::stderr().lock().write_all(text.as_bytes()),
-            Audit::File(f) => f
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .write_all(text.as_bytes()),
+            Audit::File(f) => append_line(&mut f.lock().unwrap_or_else(|p| p.into_inner()), &text),
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+}
+
+/// Appends `line` with one `write`, so that a reader never sees half of it next to another
+/// record. A write that cannot be whole (a full disk) is undone: the file is cut back to its
+/// length before, so it still ends on a line boundary and the next record starts a line.
+fn append_line(file: &mut std::fs::File, line: &str) -> std::io::Result<()> {
+    let before = file.metadata()?.len();
+    let written = file.write(line.as_bytes());
+    match written {
+        Ok(n) if n == line.len() => Ok(()),
+        Ok(n) => {
+            file.set_len(before)?;
+            Err(std::io::Error::other(format!(
+                "only {n} of the record's {} bytes could be written; the record was removed",
+                line.len()
+            )))
+        }
+        Err(e) => {
+            // A failed write may still have written part of the record.
+            file.set_len(before)?;
+            Err(e)
         }
     }
 }

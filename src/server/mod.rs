@@ -395,11 +395,14 @@ async fn shutdown_signal() {
 }
 
 /// Serves until SIGINT/SIGTERM on an already bound listener; returns once in-flight
-/// executions have finished or the grace period is over.
+/// executions have finished, or once the grace period is over and the executions still
+/// running, cancelled by `cancel_runs`, have been answered (IE): every accepted request gets
+/// an answer.
 pub async fn run(
     state: Shared,
     listener: tokio::net::TcpListener,
     grpc: Option<&grpc::Listener>,
+    cancel_runs: impl Fn(),
 ) -> Result<(), ServerError> {
     let app = routes::router(state.clone());
     let grace = state.config.shutdown_grace;
@@ -456,7 +459,19 @@ pub async fn run(
             grace_secs = grace.as_secs_f64(),
             "shutdown grace period over: killing the executions still running"
         );
-    } else {
+    }
+    if started_waiting.is_some() {
+        // The connections are still open: cancel what runs, and keep serving them until
+        // each cancelled run's answer is written (dropping the server now would close them
+        // unanswered).
+        cancel_runs();
+        if tokio::time::timeout(Duration::from_secs(10), &mut server)
+            .await
+            .is_err()
+        {
+            tracing::error!("connections still open 10 s after the grace period; closing them");
+        }
+    } else if left == 0 {
         tracing::info!("all executions finished; stopped");
     }
     Ok(())
@@ -532,7 +547,10 @@ fn serve_with(
         };
         notify::ready(local);
         let watchdog = notify::spawn_watchdog();
-        run(state.clone(), listener, grpc.as_ref()).await?;
+        run(state.clone(), listener, grpc.as_ref(), || {
+            launcher.cancel_all()
+        })
+        .await?;
         if let Some(w) = watchdog {
             w.abort();
         }
