@@ -1,5 +1,5 @@
 //! What one execution produced: one schema for every language and every front end (CLI,
-//! HTTP, eval). DESIGN.md "Verdicts".
+//! HTTP, eval). docs/ARCHITECTURE.md "The pipeline" (outcome).
 
 use serde::{Deserialize, Serialize};
 

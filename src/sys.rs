@@ -152,7 +152,7 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 /// `CLONE_INTO_CGROUP`): no migration afterwards, and nothing of it ever runs outside.
 /// `Ok(None)` when the kernel cannot clone into a cgroup (before 5.7): place it afterwards.
 ///
-/// Refuses to run in a multithreaded process (DESIGN.md "Process model": after a fork of a
+/// Refuses to run in a multithreaded process (docs/ARCHITECTURE.md "The process model": after a fork of a
 /// multithreaded process only async-signal-safe calls are allowed, and the child code here
 /// allocates).
 pub fn clone_process(namespaces: u64, cgroup: Option<RawFd>) -> SysResult<Option<Forked>> {
@@ -633,7 +633,7 @@ struct MountAttr {
 }
 
 /// `mount_setattr(AT_FDCWD, path, AT_RECURSIVE?, {attr_set})`: makes a mount and, with
-/// `recursive`, every mount below it read-only etc. in one call (SECURITY.md 2.2).
+/// `recursive`, every mount below it read-only etc. in one call (docs/SECURITY.md 2.2).
 pub fn mount_setattr(path: &std::path::Path, recursive: bool, attr_set: u64) -> SysResult<()> {
     let c_path = cpath(path);
     let attr = MountAttr {
@@ -777,7 +777,7 @@ const RESOLVE_BENEATH: u64 = 0x08;
 
 /// Opens `relative` below the directory `dir` for reading with `openat2(RESOLVE_BENEATH |
 /// RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)`: no link is followed and
-/// nothing outside `dir` can be reached (SECURITY.md, "host code following sandbox-made
+/// nothing outside `dir` can be reached (docs/SECURITY.md, "host code following sandbox-made
 /// links").
 pub fn open_beneath(dir: RawFd, relative: &str, directory: bool) -> SysResult<OwnedFd> {
     let mut flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;

@@ -1,4 +1,4 @@
-//! Layer extraction against every vector of SECURITY.md §2.3, with hand-built tars. Each
+//! Layer extraction against every vector of docs/SECURITY.md §2.3, with hand-built tars. Each
 //! test unpacks into `<tmp>/root` next to a canary tree `<tmp>/canary` that hostile entries
 //! aim at; passing means the canary is untouched and nothing appeared outside the root.
 

@@ -105,7 +105,7 @@ fn profile() -> serde_json::Value {
 fn every_explicit_denial_returns_eperm() {
     let profile = profile();
     let rules = profile["deny"]["filter"].as_array().unwrap();
-    assert!(rules.len() >= 50, "the deny list is SECURITY.md 5.3's");
+    assert!(rules.len() >= 50, "the deny list is docs/SECURITY.md 5.3's");
     let mut failures = Vec::new();
     for rule in rules {
         let name = rule["syscall"].as_str().unwrap();

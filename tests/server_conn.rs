@@ -1,4 +1,4 @@
-//! Slow clients (SECURITY.md 2.6): a connection must deliver its request line and headers
+//! Slow clients (docs/SECURITY.md 2.6): a connection must deliver its request line and headers
 //! within `[http] header_timeout` or it is closed, and connections held open by stalled
 //! clients never keep other clients waiting.
 

@@ -5,7 +5,7 @@
 //!   the host's platform, blobs streamed to disk with digest and size checked, resumable.
 //! - [`store`]: the content-addressed store (`blobs/sha256/…`, `roots/<digest>`), pulls
 //!   coalesced by file locks, the image records, `gc`.
-//! - [`unpack`]: layer extraction by SECURITY.md §2.3 (fd-relative, never through a link).
+//! - [`unpack`]: layer extraction by docs/SECURITY.md §2.3 (fd-relative, never through a link).
 //! - [`cli`]: `localeval pull | images | rmi | gc`.
 
 pub mod cli;

@@ -1,4 +1,4 @@
-//! Layer extraction that follows SECURITY.md §2.3: every entry is created relative to a
+//! Layer extraction that follows docs/SECURITY.md §2.3: every entry is created relative to a
 //! directory fd, component by component, never following a symlink; whiteouts and opaque
 //! directories are applied with fd-relative removals; device nodes are skipped; setuid,
 //! setgid and every xattr are dropped; entry count, bytes, path length and depth are capped.

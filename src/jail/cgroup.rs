@@ -2,7 +2,7 @@
 //! where neither can be had. Chosen once at startup; reported in every result.
 //!
 //! Sandbox cgroups are always created inside the cgroup this process runs in (the
-//! delegation model, DESIGN.md "Limits"): never outside it, and no process is ever moved out
+//! delegation model, docs/ARCHITECTURE.md "Limits"): never outside it, and no process is ever moved out
 //! of it. Every function takes the cgroupfs root and the proc texts as parameters, so the
 //! parsing and layout logic is tested against a temp dir.
 
@@ -550,7 +550,7 @@ impl V2 {
                 if swap.exists() {
                     write_file("limit swap", &swap, "0")?;
                 }
-                // Kill the whole group on OOM: a run is one unit (SECURITY.md 2.4).
+                // Kill the whole group on OOM: a run is one unit (docs/SECURITY.md 2.4).
                 write_file("oom group", &dir.join("memory.oom.group"), "1")?;
             }
             run.set_limits(limits)

@@ -21,7 +21,7 @@ const NEW_ROOT: &str = "/tmp";
 /// means the sandbox failed, not the program).
 pub const SETUP_FAILED: i32 = 125;
 
-/// Files under `/proc` hidden behind `/dev/null` (SECURITY.md 2.2): runc's maskedPaths
+/// Files under `/proc` hidden behind `/dev/null` (docs/SECURITY.md 2.2): runc's maskedPaths
 /// (kcore, keys, latency_stats, timer_list, timer_stats, sched_debug, interrupts), with
 /// sysrq-trigger masked rather than only read-only, and beyond runc: `key-users` (the
 /// host's key quotas per uid, the sibling of `keys`), `softirqs` (per-CPU interrupt counts,
@@ -138,15 +138,15 @@ pub fn init_main(mut child: ChildSide) -> ! {
     }
 }
 
-/// Every step that builds the sandbox and starts its program, in order (DESIGN.md "Order
-/// inside the jail"). Everything up to `announce_ready` depends only on the sandbox's
-/// shape, so a sandbox can be built ahead and wait there for its run.
+/// Every step that builds the sandbox and starts its program, in order
+/// (docs/ARCHITECTURE.md "Inside the jail"). Everything up to `announce_ready` depends only
+/// on the sandbox's shape, so a sandbox can be built ahead and wait there for its run.
 fn build_sandbox(child: &ChildSide) -> Result<(Program, libc::pid_t), SetupError> {
     wait_for_supervisor(child)?; // uid/gid maps written
     die_with_supervisor(child)?; // SIGKILL when the supervisor dies
     sys::set_dumpable(false).at("make init undumpable")?; // CVE-2019-5736: /proc/1/exe, /proc/1/mem
     let root_dir = open_root_dir(child)?; // while still the service's own host id
-                                          // The ids change before the mounts, not after the rlimits as DESIGN.md lists: files the
+                                          // The ids change before the mounts, not after the rlimits as a naive order would: files the
                                           // init creates in the new tmpfs mounts must be owned by an id mapped in this user
                                           // namespace (an unmapped fsuid gets EOVERFLOW). Capabilities are kept for the mounts and
                                           // dropped below, before anything of the user's runs.

@@ -1,5 +1,5 @@
 //! The launcher: a single-threaded process forked once at startup, before any runtime
-//! thread exists, that forks one supervisor per run (DESIGN.md "Process model": the tokio
+//! thread exists, that forks one supervisor per run (docs/ARCHITECTURE.md "The process model": the tokio
 //! server never forks a sandbox itself).
 //!
 //! Per run, the client makes a socket pair and passes one end to the launcher (SCM_RIGHTS),

@@ -1,6 +1,6 @@
 //! Seccomp: the profile is data (`seccomp/profile.json`, one comment per rule, in
 //! seccompiler's JSON format), compiled once at startup into **one** classic BPF program
-//! (SECURITY.md 5.1). The profile holds two filters, meant to act as if stacked in order:
+//! (docs/SECURITY.md 5.1). The profile holds two filters, meant to act as if stacked in order:
 //!
 //! - `allow`: an allow-list; anything not on it gets ENOSYS (so runtimes fall back, and x32
 //!   or foreign-ABI numbers never match); argument filters on clone, ioctl, personality and

@@ -721,7 +721,7 @@ fn write_id_maps(host: &Host, host_id: u32, pid: i32) -> Result<(), SetupError> 
             .map_err(|e| io_error("write", &format!("{path:?}, {content:?}"), e))
             .at("write id maps")
     };
-    // One id inside, one unprivileged id outside: never host uid 0 (SECURITY.md 1).
+    // One id inside, one unprivileged id outside: never host uid 0 (docs/SECURITY.md 1).
     let (uid, gid) = if host.rootless {
         (host.own_uid, host.own_gid)
     } else {

@@ -1,6 +1,6 @@
 //! The connection loop: the router served over HTTP/1.1 by hyper, with a header-read
 //! timeout. `axum::serve` sets none, so a client that sends half a request line and stalls
-//! would hold its connection (and its task) for as long as it likes (SECURITY.md 2.6).
+//! would hold its connection (and its task) for as long as it likes (docs/SECURITY.md 2.6).
 //! Here every connection must deliver a request's line and headers within the timeout,
 //! counted from the moment the server starts waiting for them: a new connection, or an
 //! idle keep-alive connection between requests. The body has its own timeout (the

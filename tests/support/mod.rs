@@ -1,5 +1,5 @@
 //! Test doubles of model servers: real HTTP servers on 127.0.0.1 that answer like Ollama
-//! (/work/shared/OLLAMA-API.md) and like an OpenAI-compatible server, with scripted
+//! (docs/MODEL-BACKENDS.md) and like an OpenAI-compatible server, with scripted
 //! answers (correct, wrong, slow, malformed, truncated, failing).
 
 #![allow(dead_code)]

@@ -1,4 +1,4 @@
-//! Ollama's native API (/work/shared/OLLAMA-API.md): `GET /`, `/api/version`, `/api/tags`,
+//! Ollama's native API (docs/MODEL-BACKENDS.md): `GET /`, `/api/version`, `/api/tags`,
 //! `/api/pull` (NDJSON progress), `/api/chat` and `/api/generate` (NDJSON streams ending in
 //! a `done: true` object; an `{"error": ...}` line mid-stream is a failure).
 
