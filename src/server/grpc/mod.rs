@@ -214,10 +214,44 @@ async fn admission(State(grpc): State<Arc<Grpc>>, request: Request, next: Next) 
     };
     let response = match refusal {
         Some(status) => status.into_http(),
-        None => oversized_is_resource_exhausted(next.run(request).await, state.config.body_limit),
+        None => {
+            let response = match client_deadline(&request) {
+                Some(deadline) => tokio::time::timeout(deadline, next.run(request))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Status::deadline_exceeded("the client's deadline passed").into_http()
+                    }),
+                None => next.run(request).await,
+            };
+            oversized_is_resource_exhausted(response, state.config.body_limit)
+        }
     };
     state.metrics.record_grpc(&method, response_code(&response));
     response
+}
+
+/// The client's deadline (the `grpc-timeout` header: at most 8 digits and a unit, as gRPC
+/// over HTTP/2 defines it), 5 ms early. tonic's transport enforces the same header from
+/// outside this layer and answers CANCELLED ("Timeout expired"); ending the call here first
+/// gives the client DEADLINE_EXCEEDED, the code gRPC defines for a deadline. Dropping the
+/// call's future kills its sandbox (services.rs, `CancelOnDrop`).
+fn client_deadline(request: &Request) -> Option<Duration> {
+    let text = request.headers().get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let value: u64 = digits.parse().ok()?;
+    let timeout = match unit {
+        "H" => Duration::from_secs(value * 3600),
+        "M" => Duration::from_secs(value * 60),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    };
+    Some(timeout.saturating_sub(Duration::from_millis(5)))
 }
 
 /// The status of a response that ended before its body (trailers-only), else OK: a
@@ -277,5 +311,25 @@ mod tests {
         let other: Response = Status::out_of_range("something else").into_http();
         let other = oversized_is_resource_exhausted(other, 4);
         assert_eq!(response_code(&other), Code::OutOfRange as i32);
+    }
+
+    #[test]
+    fn the_client_deadline_is_read_from_grpc_timeout_5_ms_early() {
+        let with = |value: &str| {
+            let request = Request::builder()
+                .header("grpc-timeout", value)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            client_deadline(&request)
+        };
+        assert_eq!(with("1500m"), Some(Duration::from_millis(1495)));
+        assert_eq!(with("2S"), Some(Duration::from_millis(1995)));
+        assert_eq!(with("1M"), Some(Duration::from_millis(59_995)));
+        assert_eq!(with("3m"), Some(Duration::ZERO));
+        assert_eq!(with("123456789S"), None);
+        assert_eq!(with("S"), None);
+        assert_eq!(with("10x"), None);
+        let none = Request::builder().body(axum::body::Body::empty()).unwrap();
+        assert_eq!(client_deadline(&none), None);
     }
 }
